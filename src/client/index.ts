@@ -1,0 +1,18 @@
+export { AuthClient } from './auth-client.js';
+export type {
+  AuthClientOptions,
+  RequestOptions,
+  ClientOverrides,
+  LoginWithPasswordRequest,
+  LoginWithAuthCodeRequest,
+  LoginWithAuthCodeWithPKCERequest,
+  LoginWithClientCredentialsRequest,
+  RefreshTokenRequest,
+  RevokeRefreshTokenRequest,
+  PushedAuthorizationRequest,
+  PushedAuthorizationResponse,
+  CodeExchangeChecks,
+  SessionBoundValidation,
+} from './auth-client.js';
+export type { IdTokenValidationOptions, IdTokenClaims } from './id-token.js';
+export type { TokenSet } from './token-set.js';

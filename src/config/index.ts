@@ -1,0 +1,144 @@
+import { OidcError } from '../errors.js';
+import { OPTION_SPECS } from './schema.js';
+import type { AuthOptions, Config } from './types.js';
+
+export type * from './types.js';
+export { OPTION_SPECS } from './schema.js';
+
+/** Shortest secret accepted: cookie signatures are only as strong as the key. */
+export const MIN_SECRET_LENGTH = 32;
+
+/** Objects whose keys are all known, so a typo fails instead of being ignored. */
+const CLOSED_OBJECTS = ['', 'routes', 'session', 'session.cookie', 'transactionCookie'];
+
+function fail(path: string, mustBe: string): never {
+  throw new OidcError('ERR_CONFIG_INVALID', `Invalid option "${path}": must be ${mustBe}.`, { status: 500 });
+}
+
+function getPath(source: Record<string, unknown>, path: string): unknown {
+  let value: unknown = source;
+  for (const key of path.split('.')) {
+    if (typeof value !== 'object' || value === null) return undefined;
+    value = (value as Record<string, unknown>)[key];
+  }
+  return value;
+}
+
+function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  const last = keys.pop() as string;
+  let node = target;
+  for (const key of keys) {
+    node[key] ??= {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[last] = value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  } else if (Array.isArray(value)) {
+    Object.freeze(value);
+  }
+  return value;
+}
+
+function isLoopback(url: URL): boolean {
+  return ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+}
+
+/**
+ * Validates `auth()` options once, fills defaults and env vars, and returns a
+ * frozen config. Throws `ERR_CONFIG_INVALID` naming the option at fault.
+ */
+export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = process.env): Config {
+  if (typeof options !== 'object' || options === null) fail('options', 'an object');
+  const input = options as Record<string, unknown>;
+
+  const known = new Set(OPTION_SPECS.map((s) => s.path));
+  for (const prefix of CLOSED_OBJECTS) {
+    const node = prefix ? getPath(input, prefix) : input;
+    if (typeof node !== 'object' || node === null) continue;
+    for (const key of Object.keys(node)) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      if (!known.has(path)) throw new OidcError('ERR_CONFIG_INVALID', `Unknown option "${path}".`, { status: 500 });
+    }
+  }
+
+  const resolved: Record<string, unknown> = {};
+  for (const spec of OPTION_SPECS) {
+    let value = getPath(input, spec.path);
+    if (value === undefined && spec.env !== undefined && env[spec.env] !== undefined && env[spec.env] !== '') {
+      value = env[spec.env];
+    }
+    if (value === undefined) {
+      value = typeof spec.default === 'function' ? (spec.default as (r: Record<string, unknown>) => unknown)(resolved) : spec.default;
+    }
+    if (value === undefined) {
+      // Optional options without a default stay absent; required ones are checked below.
+      if (spec.defaultText === '(required)') fail(spec.path, `set (option or ${spec.env} env var)`);
+      continue;
+    }
+    const problem = spec.check(value);
+    if (problem !== undefined) fail(spec.path, problem);
+    // Objects are copied so the caller's options are never frozen or changed.
+    setPath(resolved, spec.path, isPlainObject(value) ? { ...value } : value);
+  }
+
+  crossCheck(resolved);
+  return deepFreeze(normalize(resolved)) as unknown as Config;
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
+}
+
+function crossCheck(r: Record<string, unknown>): void {
+  const issuer = new URL(r.issuerBaseURL as string);
+  if (issuer.protocol !== 'https:' && !isLoopback(issuer)) fail('issuerBaseURL', 'https (http is allowed for localhost only)');
+  const base = new URL(r.baseURL as string);
+  if (base.search || base.hash) fail('baseURL', 'a URL without query or fragment');
+  const cookie = getPath(r, 'session.cookie') as Record<string, unknown>;
+  if (cookie.secure === true && base.protocol !== 'https:') {
+    fail('session.cookie.secure', 'false when baseURL is http (secure cookies are never sent over http)');
+  }
+  if (cookie.sameSite === 'None' && cookie.secure !== true) fail('session.cookie.sameSite', "'Lax' or 'Strict' unless cookies are secure");
+
+  const secrets = typeof r.secret === 'string' ? [r.secret] : (r.secret as string[]);
+  if (secrets.length === 0) fail('secret', 'a string or a non-empty array of strings');
+  if (secrets.some((s) => s.length < MIN_SECRET_LENGTH)) fail('secret', `at least ${MIN_SECRET_LENGTH} characters long (each one)`);
+
+  const method = r.clientAuthMethod as string;
+  if (method.startsWith('client_secret') && !r.clientSecret) fail('clientSecret', `set when clientAuthMethod is '${method}'`);
+  if (method === 'private_key_jwt' && !r.clientAssertionSigningKey) fail('clientAssertionSigningKey', "set when clientAuthMethod is 'private_key_jwt'");
+
+}
+
+function normalize(r: Record<string, unknown>): Record<string, unknown> {
+  r.secret = typeof r.secret === 'string' ? [r.secret] : [...(r.secret as string[])];
+  r.issuerBaseURL = (r.issuerBaseURL as string).replace(/\/+$/, '');
+  r.baseURL = (r.baseURL as string).replace(/\/+$/, '');
+  r.clientSecret ??= undefined;
+  r.clientAssertionSigningKey ??= undefined;
+  r.afterCallback ??= undefined;
+  r.refreshLock ??= undefined;
+  const session = r.session as Record<string, unknown>;
+  session.store ??= undefined;
+  (session.cookie as Record<string, unknown>).domain ??= undefined;
+
+  const bcl = r.backchannelLogout;
+  r.backchannelLogout = bcl === false ? false : { index: (bcl as { index?: unknown }).index ?? undefined };
+  const pwd = r.passwordLogin;
+  r.passwordLogin =
+    pwd === false
+      ? false
+      : { realm: (pwd as Record<string, unknown>).realm, audience: (pwd as Record<string, unknown>).audience, scope: (pwd as Record<string, unknown>).scope };
+  const dpop = r.useDPoP;
+  r.useDPoP =
+    dpop === false
+      ? false
+      : { keyPair: (dpop as { keyPair?: unknown }).keyPair ?? undefined, alg: (dpop as { alg?: unknown }).alg ?? 'ES256' };
+  return r;
+}

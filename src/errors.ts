@@ -1,0 +1,95 @@
+/**
+ * Every error this library throws or passes to `next()` is an `OidcError`
+ * with a stable `code`, so apps can `switch (err.code)` instead of parsing
+ * messages. Messages never contain a token, a code, a secret or a cookie
+ * value: they name what failed, not what was sent.
+ */
+export type ErrorCode =
+  | 'ERR_CONFIG_INVALID'
+  | 'ERR_DISCOVERY_FAILED'
+  | 'ERR_OP_UNREACHABLE'
+  | 'ERR_OP_ERROR'
+  | 'ERR_MFA_REQUIRED'
+  | 'ERR_INVALID_RESPONSE'
+  | 'ERR_ID_TOKEN_INVALID'
+  | 'ERR_STATE_MISMATCH'
+  | 'ERR_ISSUER_MISMATCH'
+  | 'ERR_TRANSACTION_MISSING'
+  | 'ERR_TRANSACTION_INVALID'
+  | 'ERR_CALLBACK_INVALID'
+  | 'ERR_PAR_UNSUPPORTED'
+  | 'ERR_LOGOUT_UNSUPPORTED'
+  | 'ERR_NOT_AUTHENTICATED'
+  | 'ERR_FORBIDDEN_CLAIM'
+  | 'ERR_REFRESH_FAILED'
+  | 'ERR_REFRESH_UNAVAILABLE'
+  | 'ERR_REFRESH_LOCK_TIMEOUT'
+  | 'ERR_SESSION_STORE_UNAVAILABLE'
+  | 'ERR_LOGIN_FAILED'
+  | 'ERR_BAD_REQUEST'
+  | 'ERR_LOGOUT_TOKEN_INVALID'
+  | 'ERR_DPOP';
+
+export interface OidcErrorOptions {
+  /** HTTP status the error handler should answer with. */
+  status?: number;
+  /** The OP's `error` (RFC 6749 section 5.2), when the OP sent one. */
+  error?: string;
+  /** The OP's `error_description`, when the OP sent one. */
+  errorDescription?: string;
+  cause?: unknown;
+}
+
+export class OidcError extends Error {
+  readonly code: ErrorCode;
+  /** HTTP status for Express's error handling (`err.status`). */
+  readonly status: number;
+  /** Alias Express and http-errors read. */
+  readonly statusCode: number;
+  /** Whether the message is safe to show to the end user (4xx). */
+  readonly expose: boolean;
+  readonly error?: string;
+  readonly errorDescription?: string;
+
+  constructor(code: ErrorCode, message: string, options: OidcErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'OidcError';
+    this.code = code;
+    this.status = options.status ?? 400;
+    this.statusCode = this.status;
+    this.expose = this.status < 500;
+    if (options.error !== undefined) this.error = options.error;
+    if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription;
+  }
+
+  /** `error_description` is OP-controlled text: keep it short and printable. */
+  static describe(text: unknown): string | undefined {
+    if (typeof text !== 'string' || text.length === 0) return undefined;
+    return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
+  }
+}
+
+/** `mfa_required` from a password grant: the app continues with Auth0's MFA API using `mfaToken`. */
+export class MfaRequiredError extends OidcError {
+  /** The `mfa_token` the OP returned; pass it to the MFA API. */
+  readonly mfaToken: string;
+
+  constructor(mfaToken: string, errorDescription?: string) {
+    super('ERR_MFA_REQUIRED', 'multi-factor authentication is required', {
+      status: 403,
+      error: 'mfa_required',
+      ...(errorDescription === undefined ? {} : { errorDescription }),
+    });
+    this.name = 'MfaRequiredError';
+    this.mfaToken = mfaToken;
+  }
+
+  // Keep the MFA token out of JSON renderings and logs of the error.
+  toJSON(): Record<string, unknown> {
+    return { name: this.name, code: this.code, message: this.message, error: this.error };
+  }
+}
+
+export function isOidcError(err: unknown): err is OidcError {
+  return err instanceof OidcError;
+}

@@ -1,0 +1,3 @@
+export { auth, type AuthMiddleware } from './auth.js';
+export { requiresAuth, type RequiresAuthOptions } from './requires-auth.js';
+export { claimCheck, claimEquals, claimIncludes, type ClaimChecker } from './claims.js';

@@ -1,0 +1,74 @@
+import type { Request, Response } from 'express';
+import { debug } from '../debug.js';
+import { OidcError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { completeLogin } from './complete-login.js';
+import { readForm, single } from './form.js';
+import { safeReturnTo } from './return-to.js';
+
+const log = debug('callback');
+
+export interface CallbackOptions {
+  /** Override the redirect URI the code was issued for (default `baseURL` + callback route). */
+  redirectUri?: string;
+}
+
+function invalid(message: string): OidcError {
+  return new OidcError('ERR_CALLBACK_INVALID', message, { status: 400 });
+}
+
+/** OP error codes are ASCII words; anything else is not echoed. */
+function word(value: string): string {
+  return /^[\w.:-]{1,64}$/.test(value) ? value : 'invalid error code';
+}
+
+/**
+ * Finishes a login: checks `state` against the transaction, the response's
+ * `iss`, exchanges the code with the PKCE verifier, validates the ID token,
+ * and creates the session. Any failure throws before anything is stored.
+ */
+export async function callback(rt: Runtime, req: Request, res: Response, options: CallbackOptions = {}): Promise<void> {
+  const { config } = rt;
+  const params = req.method === 'POST' ? await readForm(req) : new URL(req.originalUrl ?? req.url, 'http://callback.invalid').searchParams;
+  const state = single(params, 'state', 256);
+  const code = single(params, 'code', 4_096);
+  const iss = single(params, 'iss', 2_048);
+  const error = single(params, 'error', 256);
+  const errorDescription = single(params, 'error_description', 2_048);
+  if (state === undefined || state.length === 0) throw invalid('the callback has no state');
+
+  const tx = rt.transactions.take(req, res, state);
+  const returnTo = safeReturnTo(tx.appState.returnTo, config.baseURL);
+
+  if (error !== undefined) {
+    if (tx.silent) {
+      // A silent login that did not work: back to the page, anonymous, no error page.
+      log('silent login declined by the OP');
+      return res.redirect(returnTo);
+    }
+    const description = OidcError.describe(errorDescription);
+    throw new OidcError('ERR_OP_ERROR', `login failed: the OP answered "${word(error)}"`, {
+      status: 400,
+      error,
+      ...(description === undefined ? {} : { errorDescription: description }),
+    });
+  }
+
+  const metadata = await rt.client.serverMetadata();
+  if (metadata.authorization_response_iss_parameter_supported === true ? iss !== metadata.issuer : iss !== undefined && iss !== metadata.issuer) {
+    throw new OidcError('ERR_ISSUER_MISMATCH', 'the authorization response comes from another issuer', { status: 400 });
+  }
+  if (code === undefined || code.length === 0) throw invalid('the callback has no code');
+
+  const tokens = await rt.client.exchangeCode(params, {
+    redirectUri: options.redirectUri ?? config.baseURL + config.routes.callback,
+    state: tx.state,
+    codeVerifier: tx.codeVerifier,
+    nonce: tx.nonce,
+    ...(tx.maxAge === undefined ? {} : { maxAge: tx.maxAge }),
+    ...(tx.organization === undefined ? {} : { organization: tx.organization }),
+  });
+  await completeLogin(rt, req, res, tokens, tx.appState);
+  log('login complete');
+  res.redirect(returnTo);
+}
