@@ -28,7 +28,10 @@ export type ErrorCode =
   | 'ERR_LOGIN_FAILED'
   | 'ERR_BAD_REQUEST'
   | 'ERR_LOGOUT_TOKEN_INVALID'
-  | 'ERR_DPOP';
+  | 'ERR_DPOP'
+  | 'ERR_RESOURCE_UNREACHABLE'
+  | 'ERR_ABORTED'
+  | 'ERR_CROSS_SITE_REQUEST';
 
 export interface OidcErrorOptions {
   /** HTTP status the error handler should answer with. */

@@ -1,4 +1,5 @@
 import type { AuthClient } from './client/auth-client.js';
+import type { ClientCredentials } from './client/client-credentials.js';
 import type { Config } from './config/types.js';
 import type { Refresher } from './refresh/index.js';
 import type { Sessions } from './session/index.js';
@@ -12,6 +13,8 @@ export interface Runtime {
   readonly transactions: TransactionCookies;
   readonly sessions: Sessions;
   readonly refresher: Refresher;
+  /** Cached machine-to-machine tokens of this client. */
+  readonly clientCredentials: ClientCredentials;
   /** Present when back-channel logout is on. */
   readonly logoutIndex: LogoutIndex | undefined;
 }

@@ -1,10 +1,14 @@
 import * as oidc from 'openid-client';
 import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
-import { OidcError } from '../errors.js';
+import { OidcError, type ErrorCode } from '../errors.js';
 import { debug } from '../debug.js';
-import type { ClientAuthMethod } from '../config/types.js';
-import { toOidcError } from './errors.js';
+import type { ClientAuthMethod, DPoPOptions } from '../config/types.js';
+import { DPoPKey } from '../dpop/key.js';
+import { fetchProtectedResource, type ProtectedResourceInit, type ProtectedResourceToken } from '../dpop/protected-resource.js';
+import { untilAborted } from './abort.js';
+import { abortedError, toOidcError } from './errors.js';
 import { validateIdToken, type IdTokenClaims, type IdTokenValidationOptions } from './id-token.js';
+import { validateLogoutToken, type LogoutTokenClaims } from './logout-token.js';
 import { toTokenSet, type TokenEndpointResponse, type TokenSet } from './token-set.js';
 
 const log = debug('client');
@@ -30,7 +34,13 @@ export interface AuthClientOptions {
   jwksCooldown?: number;
   /** Extra parameters sent with every token endpoint request. */
   tokenEndpointParams?: Record<string, string>;
-  /** Sender-constrain tokens with this DPoP key pair (RFC 9449). */
+  /**
+   * Sender-constrain tokens with DPoP (RFC 9449): `true` generates an ES256
+   * key pair on first use (non-extractable, this instance only); `{ keyPair }`
+   * uses yours (the same on every instance); `{ alg }` picks the generated key's algorithm.
+   */
+  useDPoP?: boolean | DPoPOptions;
+  /** Shorthand for `useDPoP: { keyPair }`. */
   dpopKeyPair?: CryptoKeyPair;
 }
 
@@ -141,6 +151,32 @@ function cleanExtra(extra: Record<string, string> | undefined): Record<string, s
   return out;
 }
 
+/** RFC 9110 field names; values of visible bytes, spaces and tabs only (no header injection). */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
+
+/** Refuses headers fetch would reject, naming the header but never echoing its value. */
+function checkHeaders(headers: Record<string, string> | undefined): void {
+  for (const [name, value] of Object.entries(headers ?? {})) {
+    if (!HEADER_NAME.test(name) || typeof value !== 'string' || !HEADER_VALUE.test(value)) {
+      throw new OidcError('ERR_BAD_REQUEST', `request header "${HEADER_NAME.test(name) ? name : 'invalid name'}" is not a valid header`, { status: 400 });
+    }
+  }
+}
+
+/** What went wrong, preferring the caller's abort over the network error it caused. */
+function failure(err: unknown, what: string, signal: AbortSignal | undefined, invalidCode?: ErrorCode): OidcError {
+  const answered = err instanceof OidcError || err instanceof oidc.ResponseBodyError;
+  if (signal?.aborted && !answered) return abortedError(signal, what);
+  return toOidcError(err, what, invalidCode);
+}
+
+function requireString(value: unknown, what: string): void {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new OidcError('ERR_BAD_REQUEST', `${what} is required`, { status: 400 });
+  }
+}
+
 function defined(params: Record<string, string | number | undefined>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(params)) if (value !== undefined) out[key] = String(value);
@@ -174,7 +210,7 @@ export class AuthClient {
   readonly #jwksCooldown: number;
   readonly #tokenEndpointParams: Record<string, string>;
   readonly #insecure: boolean;
-  #dpopKeyPair: CryptoKeyPair | undefined;
+  readonly #dpop: DPoPKey | undefined;
   #server: Promise<ServerState> | undefined;
   #serverFresh = 0;
   #keys: { uri: string; keys: JWTVerifyGetKey } | undefined;
@@ -194,19 +230,22 @@ export class AuthClient {
     this.#alg = options.idTokenSigningAlg ?? 'RS256';
     this.#cacheMaxAge = options.discoveryCacheMaxAge ?? 600_000;
     this.#jwksCooldown = options.jwksCooldown ?? 30_000;
-    this.#tokenEndpointParams = { ...options.tokenEndpointParams };
+    this.#tokenEndpointParams = cleanExtra(options.tokenEndpointParams);
     this.#insecure = isLoopbackHttp(issuer);
-    this.#dpopKeyPair = options.dpopKeyPair;
+    this.#dpop = options.dpopKeyPair === undefined ? DPoPKey.fromOption(options.useDPoP) : DPoPKey.fromKeyPair(options.dpopKeyPair, 'dpopKeyPair');
   }
 
-  /** The DPoP key pair in use, if any. Its private key never leaves this object except to sign proofs. */
-  get dpopKeyPair(): CryptoKeyPair | undefined {
-    return this.#dpopKeyPair;
+  /** Whether tokens are sender-constrained with DPoP. */
+  get usesDPoP(): boolean {
+    return this.#dpop !== undefined;
   }
 
-  /** Internal: `auth()` sets a key generated at start-up. */
-  setDPoPKeyPair(keyPair: CryptoKeyPair): void {
-    this.#dpopKeyPair = keyPair;
+  /**
+   * The JWK SHA-256 thumbprint (RFC 7638) of the DPoP public key, the value
+   * DPoP-bound tokens carry in `cnf.jkt`; undefined without DPoP.
+   */
+  async dpopThumbprint(): Promise<string | undefined> {
+    return this.#dpop?.thumbprint();
   }
 
   /** The OP's discovered metadata (cached; a failure is not cached). */
@@ -221,47 +260,109 @@ export class AuthClient {
    * Only for highly trusted apps that cannot redirect. Pass `auth0-forwarded-for`
    * in `request.headers` so the OP's brute-force protection sees the user's IP.
    * Throws `MfaRequiredError` (with `mfaToken`) when the OP asks for MFA.
+   *
+   * @example
+   * ```ts
+   * const tokens = await client.loginWithPassword(
+   *   { username, password, scope: 'openid profile', realm: 'Username-Password-Authentication' },
+   *   {},
+   *   { headers: { 'auth0-forwarded-for': req.ip } },
+   * );
+   * ```
    */
   async loginWithPassword(body: LoginWithPasswordRequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenSet> {
+    requireString(body.username, 'loginWithPassword: "username"');
+    requireString(body.password, 'loginWithPassword: "password"');
     const grantType = body.realm === undefined ? 'password' : PASSWORD_REALM_GRANT;
     const params = defined({ username: body.username, password: body.password, scope: body.scope, audience: body.audience, realm: body.realm });
     return this.#grant(grantType, { ...cleanExtra(body.extra), ...params }, body, validation, request);
   }
 
-  /** Authorization code exchange for a confidential client. */
+  /**
+   * Authorization code exchange for a confidential client.
+   *
+   * @example
+   * ```ts
+   * const tokens = await client.loginWithAuthCode({ code, redirectUri: 'https://app.example.com/callback' }, { nonce });
+   * ```
+   */
   async loginWithAuthCode(body: LoginWithAuthCodeRequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenSet> {
     const params = { code: body.code, redirect_uri: body.redirectUri };
     return this.#grant('authorization_code', { ...cleanExtra(body.extra), ...params }, body, validation, request);
   }
 
-  /** Authorization code exchange with the PKCE verifier. */
+  /**
+   * Authorization code exchange with the PKCE verifier.
+   *
+   * @example
+   * ```ts
+   * const tokens = await client.loginWithAuthCodeWithPKCE({ code, codeVerifier, redirectUri: 'https://app.example.com/callback' }, { nonce });
+   * ```
+   */
   async loginWithAuthCodeWithPKCE(body: LoginWithAuthCodeWithPKCERequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenSet> {
     const params = { code: body.code, code_verifier: body.codeVerifier, redirect_uri: body.redirectUri };
     return this.#grant('authorization_code', { ...cleanExtra(body.extra), ...params }, body, validation, request);
   }
 
-  /** Client Credentials grant (machine to machine) for an API `audience`, optionally in an organization. */
+  /**
+   * Client Credentials grant (machine to machine) for an API `audience`,
+   * optionally in an organization. Needs client authentication (a secret or a
+   * private key). For a cached token, use `ClientCredentials`.
+   *
+   * @example
+   * ```ts
+   * const { accessToken } = await client.loginWithClientCredentials({ audience: 'https://api.example.com', organization: 'org_123' });
+   * ```
+   */
   async loginWithClientCredentials(body: LoginWithClientCredentialsRequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenSet> {
-    if (typeof body.audience !== 'string' || body.audience.length === 0) {
-      throw new OidcError('ERR_BAD_REQUEST', 'loginWithClientCredentials: "audience" is required', { status: 400 });
+    requireString(body.audience, 'loginWithClientCredentials: "audience"');
+    if (this.#authMethod(body.clientID ?? this.clientID, this.#secretFor(body)) === 'none') {
+      // The grant is the client's own identity: without client authentication there is nothing to grant.
+      throw new OidcError('ERR_BAD_REQUEST', 'loginWithClientCredentials: "clientSecret" is required', { status: 400 });
     }
     const params = defined({ audience: body.audience, organization: body.organization });
     return this.#grant('client_credentials', { ...cleanExtra(body.extra), ...params }, body, validation, request);
   }
 
-  /** Any OAuth 2.0 grant; `body` may not set `grant_type` or the client's credentials. */
+  /**
+   * Any OAuth 2.0 grant; `body` may not set `grant_type` or the client's credentials.
+   *
+   * @example
+   * ```ts
+   * const tokens = await client.loginWithGrant('urn:ietf:params:oauth:grant-type:token-exchange', {
+   *   subject_token: token, subject_token_type: 'urn:ietf:params:oauth:token-type:access_token', audience: 'https://api.example.com',
+   * });
+   * ```
+   */
   async loginWithGrant(grantType: string, body: Record<string, string>, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenSet> {
+    requireString(grantType, 'loginWithGrant: "grantType"');
     return this.#grant(grantType, cleanExtra(body), {}, validation, request);
   }
 
-  /** Refresh grant; `scope` may ask for less than was granted. */
+  /**
+   * Refresh grant; `scope` may ask for less than was granted.
+   *
+   * @example
+   * ```ts
+   * const fresh = await client.refreshToken({ refreshToken, scope: 'openid read:data' });
+   * ```
+   */
   async refreshToken(body: RefreshTokenRequest, validation?: SessionBoundValidation, request?: RequestOptions): Promise<TokenSet> {
+    requireString(body.refreshToken, 'refreshToken: "refreshToken"');
     const params = defined({ refresh_token: body.refreshToken, scope: body.scope });
     return this.#grant('refresh_token', { ...cleanExtra(body.extra), ...params }, body, validation, request);
   }
 
-  /** Revokes a refresh token (RFC 7009). */
+  /**
+   * Revokes a refresh token (RFC 7009).
+   *
+   * @example
+   * ```ts
+   * await client.revokeRefreshToken({ refreshToken });
+   * ```
+   */
   async revokeRefreshToken(body: RevokeRefreshTokenRequest, request?: RequestOptions): Promise<void> {
+    requireString(body.refreshToken, 'revokeRefreshToken: "refreshToken"');
     const { config, server } = await this.#configuration(body, request);
     if (!server.metadata.revocation_endpoint) {
       throw new OidcError('ERR_OP_ERROR', 'revocation: the OP advertises no revocation_endpoint', { status: 500 });
@@ -270,11 +371,19 @@ export class AuthClient {
       await oidc.tokenRevocation(config, body.refreshToken, { ...cleanExtra(body.extra), token_type_hint: 'refresh_token' });
       log('refresh token revoked');
     } catch (err) {
-      throw toOidcError(err, 'revocation');
+      throw failure(err, 'revocation', request?.signal);
     }
   }
 
-  /** Pushed Authorization Request (RFC 9126): returns the `request_uri` for `/authorize`. */
+  /**
+   * Pushed Authorization Request (RFC 9126): returns the `request_uri` for `/authorize`.
+   *
+   * @example
+   * ```ts
+   * const { requestUri } = await client.pushedAuthorization({ redirectUri, scope: 'openid', nonce, codeChallenge });
+   * res.redirect(`${issuer}/authorize?client_id=${clientID}&request_uri=${encodeURIComponent(requestUri)}`);
+   * ```
+   */
   async pushedAuthorization(body: PushedAuthorizationRequest, request?: RequestOptions): Promise<PushedAuthorizationResponse> {
     const params = defined({
       response_type: body.responseType ?? 'code',
@@ -296,10 +405,34 @@ export class AuthClient {
   async fetchUserInfo(accessToken: string, expectedSubject: string, request?: RequestOptions): Promise<Record<string, unknown>> {
     const { config } = await this.#configuration({}, request);
     try {
-      return await oidc.fetchUserInfo(config, accessToken, expectedSubject, this.#dpopOptions(config));
+      return await oidc.fetchUserInfo(config, accessToken, expectedSubject, await this.#dpopOptions(config));
     } catch (err) {
-      throw toOidcError(err, 'userinfo');
+      throw failure(err, 'userinfo', request?.signal);
     }
+  }
+
+  /**
+   * Calls an API (a resource server) with an access token: `Authorization:
+   * DPoP` and a fresh DPoP proof for a DPoP-bound token, `Authorization:
+   * Bearer` otherwise. A resource server's `use_dpop_nonce` challenge is
+   * answered once. Returns the `Response` whatever its status; throws only
+   * when no response came (`ERR_RESOURCE_UNREACHABLE`, `ERR_ABORTED`).
+   *
+   * @example
+   * ```ts
+   * const tokens = await client.loginWithClientCredentials({ audience: 'https://api.example.com' });
+   * const res = await client.fetchProtectedResource(tokens, 'https://api.example.com/orders');
+   * if (res.ok) console.log(await res.json());
+   * ```
+   */
+  async fetchProtectedResource(accessToken: ProtectedResourceToken, url: string | URL, init?: ProtectedResourceInit): Promise<Response> {
+    // Talking to an API needs nothing from discovery: a bare configuration carries the fetch settings.
+    const makeConfig = (fetcher: oidc.CustomFetch) => {
+      const config = new oidc.Configuration({ issuer: this.issuerBaseURL }, this.clientID);
+      config[oidc.customFetch] = fetcher;
+      return config;
+    };
+    return fetchProtectedResource(makeConfig, this.#dpop, accessToken, url, init);
   }
 
   // ---- used by the Express layer -----------------------------------------
@@ -307,6 +440,8 @@ export class AuthClient {
   /** Internal: the URL to send the browser to, through PAR when `pushed` is true. */
   async authorizationUrl(params: Record<string, string>, pushed: boolean, request?: RequestOptions): Promise<string> {
     const { config, server } = await this.#configuration({}, request);
+    // Binds the authorization code to the DPoP key, so only this key can redeem it.
+    if (this.#dpop !== undefined) params = { ...params, dpop_jkt: await this.#dpop.thumbprint() };
     if (!pushed) return oidc.buildAuthorizationUrl(config, params).href;
     if (!server.metadata.pushed_authorization_request_endpoint) {
       throw new OidcError('ERR_PAR_UNSUPPORTED', 'pushedAuthorizationRequests is on, but the OP advertises no pushed_authorization_request_endpoint', { status: 500 });
@@ -336,10 +471,10 @@ export class AuthClient {
           ...(checks.maxAge === undefined ? {} : { maxAge: checks.maxAge }),
         },
         { ...this.#tokenEndpointParams },
-        this.#dpopOptions(config),
+        await this.#dpopOptions(config),
       );
     } catch (err) {
-      throw toOidcError(err, 'code exchange', idTokenCheckFailed(err) ? 'ERR_ID_TOKEN_INVALID' : 'ERR_INVALID_RESPONSE');
+      throw failure(err, 'code exchange', request?.signal, idTokenCheckFailed(err) ? 'ERR_ID_TOKEN_INVALID' : 'ERR_INVALID_RESPONSE');
     }
     const validation: IdTokenValidationOptions = { nonce: checks.nonce };
     if (checks.maxAge !== undefined) validation.maxAge = checks.maxAge;
@@ -376,6 +511,12 @@ export class AuthClient {
     });
   }
 
+  /** Internal: validates a back-channel logout token against the same cached keys and settings as ID tokens. */
+  async validateLogoutToken(logoutToken: string): Promise<LogoutTokenClaims> {
+    const server = await this.#discover();
+    return validateLogoutToken(logoutToken, server.keys, this.#idTokenSettings(this.clientID, server));
+  }
+
   // ---- internals -----------------------------------------------------------
 
   async #grant(
@@ -388,15 +529,22 @@ export class AuthClient {
     const { config, server } = await this.#configuration(client, request);
     let response: TokenEndpointResponse;
     try {
-      response = await oidc.genericGrantRequest(config, grantType, { ...this.#tokenEndpointParams, ...params }, this.#dpopOptions(config));
+      response = await oidc.genericGrantRequest(config, grantType, { ...this.#tokenEndpointParams, ...params }, await this.#dpopOptions(config));
     } catch (err) {
-      throw toOidcError(err, `${grantType === PASSWORD_REALM_GRANT ? 'password-realm' : grantType} grant`, idTokenCheckFailed(err) ? 'ERR_ID_TOKEN_INVALID' : 'ERR_INVALID_RESPONSE');
+      throw failure(err, `${grantName(grantType)} grant`, request?.signal, idTokenCheckFailed(err) ? 'ERR_ID_TOKEN_INVALID' : 'ERR_INVALID_RESPONSE');
     }
-    log('%s grant succeeded', grantType === PASSWORD_REALM_GRANT ? 'password-realm' : grantType);
-    return this.#finish(response, server, client.clientID ?? this.clientID, validation);
+    log('%s grant succeeded', grantName(grantType));
+    // A refreshed ID token may repeat the nonce of the login it continues (OIDC Core 12.2).
+    const checks = grantType === 'refresh_token' ? { ...validation, refreshed: true } : validation;
+    return this.#finish(response, server, client.clientID ?? this.clientID, checks);
   }
 
-  async #finish(response: TokenEndpointResponse, server: ServerState, clientID: string, validation: SessionBoundValidation = {}): Promise<TokenSet> {
+  async #finish(
+    response: TokenEndpointResponse,
+    server: ServerState,
+    clientID: string,
+    validation: SessionBoundValidation & { refreshed?: boolean } = {},
+  ): Promise<TokenSet> {
     if (typeof response.access_token !== 'string' || typeof response.token_type !== 'string') {
       throw new OidcError('ERR_INVALID_RESPONSE', 'token endpoint: the response has no access_token or token_type', { status: 502 });
     }
@@ -426,9 +574,9 @@ export class AuthClient {
     }
     let url: URL;
     try {
-      url = await oidc.buildAuthorizationUrlWithPAR(config, params, this.#dpopOptions(config));
+      url = await oidc.buildAuthorizationUrlWithPAR(config, params, await this.#dpopOptions(config));
     } catch (err) {
-      throw toOidcError(err, 'pushed authorization request');
+      throw failure(err, 'pushed authorization request', request?.signal);
     }
     const requestUri = url.searchParams.get('request_uri');
     if (!requestUri) throw new OidcError('ERR_INVALID_RESPONSE', 'pushed authorization request: no request_uri in the response', { status: 502 });
@@ -440,14 +588,24 @@ export class AuthClient {
     return { issuer: server.metadata.issuer, clientID, alg: this.#alg, clockTolerance: this.#clockTolerance };
   }
 
-  #dpopOptions(config: oidc.Configuration): oidc.DPoPOptions | undefined {
-    return this.#dpopKeyPair === undefined ? undefined : { DPoP: oidc.getDPoPHandle(config, this.#dpopKeyPair) };
+  async #dpopOptions(config: oidc.Configuration): Promise<oidc.DPoPOptions | undefined> {
+    return this.#dpop === undefined ? undefined : { DPoP: await this.#dpop.handle(config) };
+  }
+
+  /** The configured method for the configured client; another client ID posts its secret, if it has one. */
+  #authMethod(clientID: string, secret: string | undefined): ClientAuthMethod {
+    if (clientID === this.clientID) return this.#method;
+    // Another client with a secret posts it in the body, as Auth0 registers new applications to.
+    return secret ? 'client_secret_post' : 'none';
+  }
+
+  /** The secret for a call: the caller's, else the configured one when the client is the configured one. */
+  #secretFor(client: ClientOverrides): string | undefined {
+    return client.clientSecret ?? ((client.clientID ?? this.clientID) === this.clientID ? this.#clientSecret : undefined);
   }
 
   #clientAuth(clientID: string, secret: string | undefined): oidc.ClientAuth {
-    const own = clientID === this.clientID;
-    const method = own ? this.#method : secret ? 'client_secret_post' : 'none';
-    switch (method) {
+    switch (this.#authMethod(clientID, secret)) {
       case 'client_secret_basic':
         return oidc.ClientSecretBasic(secret);
       case 'client_secret_post':
@@ -466,9 +624,11 @@ export class AuthClient {
     request?: RequestOptions,
     onResponse?: (url: string, response: Response) => Promise<void>,
   ): Promise<{ config: oidc.Configuration; server: ServerState }> {
-    const server = await this.#discover();
+    checkHeaders(request?.headers);
+    // Discovery is shared by every caller: an abort stops this caller waiting, not the discovery.
+    const server = await untilAborted(this.#discover(), request?.signal, 'request');
     const clientID = client.clientID ?? this.clientID;
-    const secret = client.clientSecret ?? (clientID === this.clientID ? this.#clientSecret : undefined);
+    const secret = this.#secretFor(client);
     const config = new oidc.Configuration(
       server.metadata,
       clientID,
@@ -545,8 +705,20 @@ export class AuthClient {
   }
 }
 
-/** openid-client's own ID token claim checks (nonce, exp, aud...) failed. */
+/** Names a grant for messages and logs; Auth0's long grant URIs get their short name. */
+function grantName(grantType: string): string {
+  return grantType === PASSWORD_REALM_GRANT ? 'password-realm' : grantType;
+}
+
+/**
+ * openid-client's own ID token checks (nonce, alg, sub, auth_time...) failed. It often wraps the
+ * failed check in a generic "invalid response encountered", so the causes are read too.
+ */
 function idTokenCheckFailed(err: unknown): boolean {
-  const e = err as { message?: unknown; cause?: unknown };
-  return typeof e?.message === 'string' && /ID Token|JWT/.test(e.message);
+  let e = err as { message?: unknown; cause?: unknown } | undefined;
+  for (let depth = 0; e !== undefined && e !== null && depth < 3; depth += 1) {
+    if (typeof e.message === 'string' && /ID Token|JWT|"id_token"/.test(e.message)) return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }

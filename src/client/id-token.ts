@@ -34,7 +34,7 @@ export async function validateIdToken(
   idToken: string,
   keys: JWTVerifyGetKey,
   settings: IdTokenSettings,
-  expected: IdTokenValidationOptions & { sub?: string } = {},
+  expected: IdTokenValidationOptions & { sub?: string; refreshed?: boolean } = {},
 ): Promise<IdTokenClaims> {
   let payload: JWTPayload;
   try {
@@ -55,10 +55,13 @@ export async function validateIdToken(
   if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp === undefined) throw invalid('"azp" is required with several audiences');
   if (payload.azp !== undefined && payload.azp !== settings.clientID) throw invalid('"azp" is not this client');
   if (expected.nonce !== undefined && payload.nonce !== expected.nonce) throw invalid('"nonce" does not match');
-  if (expected.nonce === undefined && payload.nonce !== undefined && expected.sub === undefined) {
-    // A nonce we did not ask for means the token answers another request.
+  if (expected.nonce === undefined && payload.nonce !== undefined && expected.sub === undefined && expected.refreshed !== true) {
+    // A nonce we did not ask for means the token answers another request (a refreshed
+    // token may repeat the nonce of the login it continues).
     throw invalid('unexpected "nonce"');
   }
+  // jose checks "iat" only against a maximum age; a token issued in the future is refused here.
+  if (typeof payload.iat === 'number' && payload.iat > now + tolerance) throw invalid('"iat" is in the future');
   if (expected.maxAge !== undefined) {
     if (typeof payload.auth_time !== 'number') throw invalid('"auth_time" is required when max_age was asked');
     if (payload.auth_time + expected.maxAge < now - tolerance) throw invalid('"auth_time" is older than max_age allows');

@@ -1,4 +1,5 @@
 export { AuthClient } from './auth-client.js';
+export { ClientCredentials, type ClientCredentialsRequest, type ClientCredentialsOptions } from './client-credentials.js';
 export type {
   AuthClientOptions,
   RequestOptions,
@@ -16,3 +17,4 @@ export type {
 } from './auth-client.js';
 export type { IdTokenValidationOptions, IdTokenClaims } from './id-token.js';
 export type { TokenSet } from './token-set.js';
+export type { LogoutTokenClaims } from './logout-token.js';

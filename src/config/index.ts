@@ -83,8 +83,8 @@ export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = pr
     }
     const problem = spec.check(value);
     if (problem !== undefined) fail(spec.path, problem);
-    // Objects are copied so the caller's options are never frozen or changed.
-    setPath(resolved, spec.path, isPlainObject(value) ? { ...value } : value);
+    // Objects and arrays are copied so the caller's options are never frozen or changed.
+    setPath(resolved, spec.path, isPlainObject(value) ? { ...value } : Array.isArray(value) ? [...value] : value);
   }
 
   crossCheck(resolved);
@@ -105,6 +105,10 @@ function crossCheck(r: Record<string, unknown>): void {
     fail('session.cookie.secure', 'false when baseURL is http (secure cookies are never sent over http)');
   }
   if (cookie.sameSite === 'None' && cookie.secure !== true) fail('session.cookie.sameSite', "'Lax' or 'Strict' unless cookies are secure");
+  // Browsers drop SameSite=None cookies that are not Secure: the login would never find its transaction.
+  const transaction = getPath(r, 'transactionCookie') as Record<string, unknown>;
+  if (transaction.sameSite === 'None' && cookie.secure !== true) fail('transactionCookie.sameSite', "'Lax' or 'Strict' unless cookies are secure");
+  checkAuthorizationParams(getPath(r, 'authorizationParams') as Record<string, unknown>);
 
   const secrets = typeof r.secret === 'string' ? [r.secret] : (r.secret as string[]);
   if (secrets.length === 0) fail('secret', 'a string or a non-empty array of strings');
@@ -114,6 +118,19 @@ function crossCheck(r: Record<string, unknown>): void {
   if (method.startsWith('client_secret') && !r.clientSecret) fail('clientSecret', `set when clientAuthMethod is '${method}'`);
   if (method === 'private_key_jwt' && !r.clientAssertionSigningKey) fail('clientAssertionSigningKey', "set when clientAuthMethod is 'private_key_jwt'");
 
+}
+
+/** Every authorization parameter goes into a URL: it must be a plain value, and `max_age` a number of seconds. */
+function checkAuthorizationParams(params: Record<string, unknown>): void {
+  for (const [key, value] of Object.entries(params)) {
+    if (value === undefined) continue;
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
+      fail(`authorizationParams.${key}`, 'a string, a number or a boolean');
+    }
+  }
+  const maxAge = params.max_age;
+  const wholeSeconds = (typeof maxAge === 'number' && Number.isInteger(maxAge) && maxAge >= 0) || (typeof maxAge === 'string' && /^\d+$/.test(maxAge));
+  if (maxAge !== undefined && !wholeSeconds) fail('authorizationParams.max_age', 'a whole number of seconds (0 or more)');
 }
 
 function normalize(r: Record<string, unknown>): Record<string, unknown> {

@@ -69,6 +69,18 @@ export const checks = {
       : 'an express-session store (with get, set and destroy)') as Check,
 };
 
+/** `true`/`false`, or `{ realm, audience, scope }` of non-empty strings (an unknown key is a typo). */
+const checkPasswordLogin: Check = (v) => {
+  const mustBe = 'true, false or an object with string realm, audience, scope';
+  if (typeof v === 'boolean') return undefined;
+  if (!isObject(v)) return mustBe;
+  for (const [key, value] of Object.entries(v)) {
+    if (!['realm', 'audience', 'scope'].includes(key)) return mustBe;
+    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) return mustBe;
+  }
+  return undefined;
+};
+
 const isHttps = (url: unknown): boolean => typeof url === 'string' && url.startsWith('https:');
 
 export const OPTION_SPECS: readonly OptionSpec[] = [
@@ -122,11 +134,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'errorOnRequiredAuth', default: false, defaultText: 'false', describe: 'Answer 401 instead of redirecting browsers to login.', check: checks.boolean },
   { path: 'attemptSilentLogin', default: false, defaultText: 'false', describe: 'Try a `prompt=none` login once on a browser\'s first visit.', check: checks.boolean },
   { path: 'autoRefresh', default: true, defaultText: 'true', describe: 'Refresh an expiring access token before route handlers run.', check: checks.boolean },
-  { path: 'refreshLeeway', default: 60, defaultText: '60', describe: 'Seconds before expiry at which an access token counts as expired.', check: checks.nonNegativeNumber },
+  { path: 'refreshLeeway', default: 60, defaultText: '60', describe: 'Seconds before expiry at which an access token is refreshed (at most half its lifetime).', check: checks.nonNegativeNumber },
   { path: 'refreshLock', defaultText: 'in-process', describe: 'Coordinates refreshes across instances (`RedisRefreshLock`).', check: (v) => (typeof v === 'object' && v !== null && typeof (v as { acquire?: unknown }).acquire === 'function' ? undefined : 'a RefreshLock') },
   { path: 'revokeOnLogout', default: true, defaultText: 'true', describe: 'Revoke the refresh token at the OP on logout.', check: checks.boolean },
   { path: 'backchannelLogout', default: false, defaultText: 'false', describe: 'Accept OIDC back-channel logout tokens (`true` or `{ index }`).', check: checks.either(checks.boolean, checks.object) },
-  { path: 'passwordLogin', default: false, defaultText: 'false', describe: 'Mount a password login route (`true` or `{ realm, audience, scope }`).', check: checks.either(checks.boolean, checks.object) },
+  { path: 'passwordLogin', default: false, defaultText: 'false', describe: 'Mount a password login route (`true` or `{ realm, audience, scope }`).', check: checkPasswordLogin },
   { path: 'useDPoP', default: false, defaultText: 'false', describe: 'Bind tokens to a DPoP key (`true` or `{ keyPair, alg }`).', check: checks.either(checks.boolean, checks.object) },
 ];
 

@@ -12,6 +12,7 @@ export class ResponseContext {
   readonly #next: NextFunction;
   readonly #rt: Runtime;
 
+  /** @internal `auth()` builds one per request. */
   constructor(req: Request, res: Response, next: NextFunction, rt: Runtime) {
     this.#req = req;
     this.#res = res;

@@ -1,17 +1,19 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AuthClient } from '../client/auth-client.js';
+import { ClientCredentials, type ClientCredentialsRequest } from '../client/client-credentials.js';
+import type { TokenSet } from '../client/token-set.js';
 import { getConfig } from '../config/index.js';
 import type { AuthOptions, Config } from '../config/types.js';
 import { RequestContext } from '../context/request-context.js';
 import { ResponseContext } from '../context/response-context.js';
 import { debug } from '../debug.js';
-import { OidcError } from '../errors.js';
 import { Refresher } from '../refresh/index.js';
 import { routeTable } from '../routes/index.js';
 import type { Runtime } from '../runtime.js';
 import { Sessions } from '../session/index.js';
 import { MemoryLogoutIndex } from '../session/logout-index.js';
 import { TransactionCookies } from '../transaction/index.js';
+import { trySilentLogin } from './attempt-silent-login.js';
 import { requireLogin } from './require-login.js';
 
 const log = debug('auth');
@@ -20,6 +22,18 @@ const log = debug('auth');
 export interface AuthMiddleware extends RequestHandler {
   readonly client: AuthClient;
   readonly config: Config;
+  /**
+   * A machine-to-machine (client credentials) access token for `audience`
+   * (and `organization`), cached until shortly before it expires, one OP
+   * request however many callers ask at once. For jobs and routes that call
+   * APIs as the app rather than as the user.
+   *
+   * @example
+   * ```ts
+   * const { accessToken, tokenType } = await authMiddleware.clientCredentials({ audience: 'https://api.example.com' });
+   * ```
+   */
+  clientCredentials(request: ClientCredentialsRequest, options?: { signal?: AbortSignal }): Promise<TokenSet>;
 }
 
 export function createRuntime(config: Config): Runtime {
@@ -35,6 +49,7 @@ export function createRuntime(config: Config): Runtime {
     discoveryCacheMaxAge: config.discoveryCacheMaxAge,
     jwksCooldown: config.jwksCooldown,
     tokenEndpointParams: { ...config.tokenEndpointParams },
+    ...(config.useDPoP === false ? {} : { useDPoP: config.useDPoP }),
   });
   return {
     config,
@@ -42,6 +57,7 @@ export function createRuntime(config: Config): Runtime {
     transactions: new TransactionCookies(config),
     sessions: new Sessions(config),
     refresher: new Refresher(config, client),
+    clientCredentials: new ClientCredentials(client, { leeway: config.refreshLeeway }),
     logoutIndex: config.backchannelLogout === false ? undefined : (config.backchannelLogout.index ?? new MemoryLogoutIndex()),
   };
 }
@@ -65,25 +81,26 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
 
   /** After the session: refresh an expiring token, then guard the route. */
   const afterSession = (req: Request, res: Response, next: NextFunction): void => {
-    const data = req.session?.oidc;
-    if (data !== undefined && config.autoRefresh && data.refresh_token !== undefined && rt.refresher.needsRefresh(data)) {
-      rt.refresher.fresh(req).then(
-        () => guard(req, res, next),
-        (err: unknown) => {
-          // A rejected grant already signed the user out; an OP outage keeps the tokens and
-          // lets the route decide (getAccessToken() will report it).
-          log('automatic refresh failed (%s)', err instanceof OidcError ? err.code : 'error');
-          guard(req, res, next);
-        },
-      );
+    if (config.autoRefresh && rt.refresher.wantsAutoRefresh(req)) {
+      // Never rejects: a rejected grant has signed the user out (the guard then asks for a
+      // login); an OP outage keeps the tokens and getAccessToken() reports it to the route.
+      rt.refresher
+        .autoRefresh(req)
+        .then(() => guard(req, res, next))
+        .catch(next);
       return;
     }
     guard(req, res, next);
   };
 
   const guard = (req: Request, res: Response, next: NextFunction): void => {
-    if (config.authRequired && req.session?.oidc === undefined) return requireLogin(rt, req, res, next, config.errorOnRequiredAuth);
-    next();
+    const protect = (): void => {
+      if (config.authRequired && req.session?.oidc === undefined) return requireLogin(rt, req, res, next, config.errorOnRequiredAuth);
+      next();
+    };
+    // A silent attempt comes first, so a user with an OP session never sees the login page.
+    if (config.attemptSilentLogin) return trySilentLogin(rt, req, res, protect);
+    protect();
   };
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
@@ -100,5 +117,9 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     });
   };
 
-  return Object.assign(middleware, { client: rt.client, config });
+  return Object.assign(middleware, {
+    client: rt.client,
+    config,
+    clientCredentials: (request: ClientCredentialsRequest, options?: { signal?: AbortSignal }) => rt.clientCredentials.get(request, options),
+  });
 }

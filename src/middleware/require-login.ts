@@ -1,7 +1,10 @@
 import type { NextFunction, Request, Response } from 'express';
+import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { login } from '../routes/login.js';
 import { RUNTIME, type Runtime } from '../runtime.js';
+
+const log = debug('guard');
 
 /** A page load by a browser: it can follow a redirect to the login page. */
 function isBrowserNavigation(req: Request): boolean {
@@ -23,5 +26,6 @@ export function requireLogin(rt: Runtime, req: Request, res: Response, next: Nex
     next(new OidcError('ERR_NOT_AUTHENTICATED', 'authentication required', { status: 401 }));
     return;
   }
+  log('login required; sending the browser to login');
   login(rt, req, res, { returnTo: req.originalUrl }).catch(next);
 }

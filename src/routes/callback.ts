@@ -1,10 +1,12 @@
 import type { Request, Response } from 'express';
+import type { TokenSet } from '../client/token-set.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { completeLogin } from './complete-login.js';
 import { readForm, single } from './form.js';
 import { safeReturnTo } from './return-to.js';
+import { clearSilentLoginMark } from './silent-login-mark.js';
 
 const log = debug('callback');
 
@@ -17,9 +19,9 @@ function invalid(message: string): OidcError {
   return new OidcError('ERR_CALLBACK_INVALID', message, { status: 400 });
 }
 
-/** OP error codes are ASCII words; anything else is not echoed. */
-function word(value: string): string {
-  return /^[\w.:-]{1,64}$/.test(value) ? value : 'invalid error code';
+/** OP error codes are ASCII words; anything else is not echoed (the callback URL is attacker-controlled). */
+function errorCode(value: string): string | undefined {
+  return /^[\w.:-]{1,64}$/.test(value) ? value : undefined;
 }
 
 /**
@@ -47,9 +49,10 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
       return res.redirect(returnTo);
     }
     const description = OidcError.describe(errorDescription);
-    throw new OidcError('ERR_OP_ERROR', `login failed: the OP answered "${word(error)}"`, {
+    const opError = errorCode(error);
+    throw new OidcError('ERR_OP_ERROR', `login failed: the OP answered ${opError === undefined ? 'with an unreadable error' : `"${opError}"`}`, {
       status: 400,
-      error,
+      ...(opError === undefined ? {} : { error: opError }),
       ...(description === undefined ? {} : { errorDescription: description }),
     });
   }
@@ -60,15 +63,25 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   }
   if (code === undefined || code.length === 0) throw invalid('the callback has no code');
 
-  const tokens = await rt.client.exchangeCode(params, {
-    redirectUri: options.redirectUri ?? config.baseURL + config.routes.callback,
-    state: tx.state,
-    codeVerifier: tx.codeVerifier,
-    nonce: tx.nonce,
-    ...(tx.maxAge === undefined ? {} : { maxAge: tx.maxAge }),
-    ...(tx.organization === undefined ? {} : { organization: tx.organization }),
-  });
+  let tokens: TokenSet;
+  try {
+    tokens = await rt.client.exchangeCode(params, {
+      redirectUri: options.redirectUri ?? config.baseURL + config.routes.callback,
+      state: tx.state,
+      codeVerifier: tx.codeVerifier,
+      nonce: tx.nonce,
+      ...(tx.maxAge === undefined ? {} : { maxAge: tx.maxAge }),
+      ...(tx.organization === undefined ? {} : { organization: tx.organization }),
+    });
+  } catch (err) {
+    if (!tx.silent) throw err;
+    // The user never asked to log in: a failed silent attempt leaves them anonymous, not on an error page.
+    log('silent login failed at the code exchange (%s)', err instanceof OidcError ? err.code : 'error');
+    return res.redirect(returnTo);
+  }
+  log('code exchanged; ID token valid');
   await completeLogin(rt, req, res, tokens, tx.appState);
+  clearSilentLoginMark(req, res, config);
   log('login complete');
   res.redirect(returnTo);
 }

@@ -10,30 +10,75 @@ function badRequest(message: string, status = 400): OidcError {
 
 /**
  * Reads an `application/x-www-form-urlencoded` body, bounded in size. When a
- * body parser already ran, its result is used instead.
+ * body parser already read the body, its result is used instead; a parser that
+ * did not read it (such as `express.json()` on a form, which leaves an empty
+ * `req.body` on Express 4) is ignored and the body is read here.
+ *
+ * @example
+ * ```ts
+ * const params = await readForm(req);
+ * const state = single(params, 'state', 256);
+ * ```
  */
 export async function readForm(req: Request): Promise<URLSearchParams> {
   const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
   if (type !== 'application/x-www-form-urlencoded') throw badRequest('expected an application/x-www-form-urlencoded body', 415);
-  if (req.body !== undefined && typeof req.body === 'object' && req.body !== null && !Buffer.isBuffer(req.body)) {
-    const params = new URLSearchParams();
-    for (const [key, value] of Object.entries(req.body as Record<string, unknown>)) {
-      if (typeof value === 'string') params.append(key, value);
-      else if (Array.isArray(value)) for (const v of value) params.append(key, String(v));
-      else throw badRequest(`parameter "${key.slice(0, 40)}" has an unexpected shape`);
-    }
-    return params;
-  }
+  if (req.readableEnded) return parsedBody(req.body);
   const declared = Number(req.headers['content-length'] ?? 0);
-  if (declared > MAX_FORM_BYTES) throw badRequest('request body too large', 413);
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw badRequest('request body too large', 413);
-    chunks.push(chunk);
+  if (declared > MAX_FORM_BYTES) {
+    req.resume(); // let the body drain, so the 413 reaches the client
+    throw badRequest('request body too large', 413);
   }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  const body = await readBounded(req);
+  return new URLSearchParams(body.toString('utf8'));
+}
+
+/** What a body parser left in `req.body`, as form parameters. */
+function parsedBody(body: unknown): URLSearchParams {
+  if (Buffer.isBuffer(body) || typeof body === 'string') return new URLSearchParams(body.toString());
+  if (typeof body !== 'object' || body === null) throw badRequest('the request body was read by another parser and is not available');
+  const params = new URLSearchParams();
+  for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
+    if (typeof value === 'string') params.append(key, value);
+    else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) for (const v of value) params.append(key, v);
+    else throw badRequest(`parameter "${key.slice(0, 40)}" has an unexpected shape`);
+  }
+  return params;
+}
+
+/**
+ * Reads the body up to MAX_FORM_BYTES. Beyond that it stops keeping data but
+ * lets the rest drain instead of destroying the socket, so the client gets a
+ * clean 413 rather than a reset connection.
+ */
+function readBounded(req: Request): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const stop = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_FORM_BYTES) return void chunks.push(chunk);
+      stop();
+      req.resume();
+      reject(badRequest('request body too large', 413));
+    };
+    const onEnd = () => {
+      stop();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = () => {
+      stop();
+      reject(badRequest('the request body could not be read'));
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+  });
 }
 
 /**

@@ -1,13 +1,17 @@
 import type { Request, Response } from 'express';
 import type { Runtime } from '../runtime.js';
+import { backchannelLogout } from './backchannel-logout.js';
 import { callback } from './callback.js';
 import { login } from './login.js';
 import { logout } from './logout.js';
+import { passwordLogin } from './password-login.js';
 
 export { login } from './login.js';
 export { callback, type CallbackOptions } from './callback.js';
 export { logout, type LogoutOptions } from './logout.js';
 export { safeReturnTo } from './return-to.js';
+export { passwordLogin } from './password-login.js';
+export { backchannelLogout } from './backchannel-logout.js';
 
 export type RouteHandler = (req: Request, res: Response) => Promise<void>;
 
@@ -34,6 +38,13 @@ export function routeTable(rt: Runtime): Map<string, RouteHandler> {
       const returnTo = returnToQuery(req);
       return logout(rt, req, res, returnTo === undefined ? {} : { returnTo });
     });
+  }
+  if (rt.config.passwordLogin !== false) {
+    table.set(`POST ${routes.passwordLogin}`, (req, res) => passwordLogin(rt, req, res));
+  }
+  const { logoutIndex } = rt;
+  if (logoutIndex !== undefined) {
+    table.set(`POST ${routes.backchannelLogout}`, (req, res) => backchannelLogout(rt, logoutIndex, req, res));
   }
   return table;
 }

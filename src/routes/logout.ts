@@ -2,6 +2,7 @@ import type { Request, Response } from 'express';
 import { debug } from '../debug.js';
 import type { Runtime } from '../runtime.js';
 import { safeReturnTo } from './return-to.js';
+import { setSilentLoginMark } from './silent-login-mark.js';
 
 const log = debug('logout');
 
@@ -21,19 +22,17 @@ export async function logout(rt: Runtime, req: Request, res: Response, options: 
   const { config } = rt;
   const returnTo = safeReturnTo(options.returnTo ?? new URL(config.routes.postLogoutRedirect, `${config.baseURL}/`).href, config.baseURL);
   const data = req.session?.oidc;
+  // No silent login for the rest of this browser session: the OP's session may outlive ours
+  // and would sign the user straight back in.
+  setSilentLoginMark(res, config);
   if (data === undefined) {
     log('logout without a session');
     return res.redirect(returnTo);
   }
 
-  if (config.revokeOnLogout && data.refresh_token !== undefined) {
-    try {
-      const metadata = await rt.client.serverMetadata();
-      if (metadata.revocation_endpoint) await rt.client.revokeRefreshToken({ refreshToken: data.refresh_token });
-    } catch (err) {
-      log('refresh token revocation failed (%s); logging out anyway', (err as { code?: string }).code ?? 'error');
-    }
-  }
+  log('logging out');
+  // Never throws: a failed revocation is logged and the logout goes on.
+  if (config.revokeOnLogout) await rt.refresher.revoke(req);
   await rt.sessions.end(req, res);
 
   if (!config.idpLogout) return res.redirect(returnTo);

@@ -18,12 +18,18 @@ function unavailable(): OidcError {
  *   so a request that loaded the session before a refresh cannot roll it back;
  * - a save of a signed-in session whose record is gone (logged out, ended by
  *   back-channel logout, expired) is dropped unless the session is new.
+ *
+ * The last two read the stored record before writing. Writes and destroys of
+ * one session id are queued in this process, so no other write of this
+ * process lands between that read and its write.
  */
 export class GuardedStore extends session.Store {
   readonly inner: session.Store;
   readonly #timeout: number;
   /** Sessions created by a login in this process and not yet saved. */
   readonly #fresh = new WeakSet<object>();
+  /** The tail of each session id's queue of writes. */
+  readonly #queues = new Map<string, Promise<void>>();
 
   constructor(inner: session.Store, timeout: number) {
     super();
@@ -41,7 +47,20 @@ export class GuardedStore extends session.Store {
   }
 
   override set(sid: string, sess: session.SessionData, callback?: Callback): void {
+    this.#queued(sid, (done) => this.#guardedSet(sid, sess, done), callback ?? (() => {}));
+  }
+
+  override touch(sid: string, sess: session.SessionData, callback?: Callback): void {
     const done = callback ?? (() => {});
+    if (typeof this.inner.touch !== 'function') return done();
+    this.#call((cb) => (this.inner.touch as NonNullable<session.Store['touch']>)(sid, sess, cb), done);
+  }
+
+  override destroy(sid: string, callback?: Callback): void {
+    this.#queued(sid, (done) => this.#call((cb) => this.inner.destroy(sid, cb), done), callback ?? (() => {}));
+  }
+
+  #guardedSet(sid: string, sess: session.SessionData, done: Callback): void {
     if (sess.oidc === undefined) return this.#call((cb) => this.inner.set(sid, sess, cb), done);
     const isNew = this.#fresh.has(sess);
     this.#call<session.SessionData | null>(
@@ -59,14 +78,21 @@ export class GuardedStore extends session.Store {
     );
   }
 
-  override touch(sid: string, sess: session.SessionData, callback?: Callback): void {
-    const done = callback ?? (() => {});
-    if (typeof this.inner.touch !== 'function') return done();
-    this.#call((cb) => (this.inner.touch as NonNullable<session.Store['touch']>)(sid, sess, cb), done);
-  }
-
-  override destroy(sid: string, callback?: Callback): void {
-    this.#call((cb) => this.inner.destroy(sid, cb), callback ?? (() => {}));
+  /** Runs `op` after the earlier writes of `sid` finished (each is bounded by the store timeout). */
+  #queued(sid: string, op: (done: Callback) => void, callback: Callback): void {
+    const previous = this.#queues.get(sid);
+    const run = (): Promise<void> =>
+      new Promise<void>((resolve) => {
+        op((err) => {
+          resolve();
+          callback(err);
+        });
+      });
+    const tail = previous === undefined ? run() : previous.then(run);
+    this.#queues.set(sid, tail);
+    void tail.then(() => {
+      if (this.#queues.get(sid) === tail) this.#queues.delete(sid);
+    });
   }
 
   #call<T>(op: (cb: Callback<T>) => void, callback: Callback<T>): void {
@@ -90,11 +116,18 @@ export class GuardedStore extends session.Store {
   }
 }
 
+/** The fields of `req.session.oidc` that a refresh changes, together with `v`. */
+export const TOKEN_FIELDS = ['v', 'id_token', 'access_token', 'token_type', 'expires_at', 'issued_at', 'refresh_token', 'scope'] as const;
+
+/** Copies the token fields of `source` onto `target`, removing those `source` lacks. */
+export function copyTokens(target: OidcSession, source: OidcSession): void {
+  for (const key of TOKEN_FIELDS) {
+    if (source[key] === undefined) delete (target as Partial<OidcSession>)[key];
+    else (target as Record<string, unknown>)[key] = source[key];
+  }
+}
+
 /** Copies the stored tokens over `incoming` when the stored ones are newer. */
 function keepNewerTokens(incoming: OidcSession, stored: OidcSession): void {
-  if ((stored.v ?? 0) <= (incoming.v ?? 0)) return;
-  for (const key of ['v', 'id_token', 'access_token', 'token_type', 'expires_at', 'issued_at', 'refresh_token', 'scope'] as const) {
-    if (stored[key] === undefined) delete incoming[key];
-    else (incoming as Record<string, unknown>)[key] = stored[key];
-  }
+  if ((stored.v ?? 0) > (incoming.v ?? 0)) copyTokens(incoming, stored);
 }

@@ -65,14 +65,39 @@ export class Sessions {
     if (req.session !== undefined || this.#middleware === undefined) return this.#checkLifetime(req, next);
     const cookie = req.headers.cookie;
     if (cookie === undefined || !cookie.includes(`${this.#cookieName}=`)) return next();
-    this.#middleware(req, res, (err?: unknown) => (err ? next(err) : this.#checkLifetime(req, next)));
+    let loading = true;
+    this.#middleware(req, res, (err?: unknown) => {
+      const proceed = (): void => {
+        try {
+          if (err) next(forgetFailedLoad(req, err));
+          else this.#checkLifetime(req, next);
+        } catch (thrown) {
+          next(thrown);
+        }
+      };
+      // A store that answers synchronously (the in-process one) would run the whole request
+      // inside the HTTP parser's callback. Yielding once, as an asynchronous store does, lets the
+      // server read the other ready connections first: under concurrent load that measured
+      // 10-15 % less CPU per request (bench/, case c).
+      if (loading) setImmediate(proceed);
+      else proceed();
+    });
+    loading = false;
   }
 
   /** Starts a signed-in session under a new id (no session fixation). */
   async establish(req: Request, res: Response, tokens: SessionTokens): Promise<void> {
     if (req.session === undefined) {
       await new Promise<void>((resolve, reject) =>
-        (this.#middleware as RequestHandler)(req, res, (err?: unknown) => (err ? reject(err) : resolve())),
+        (this.#middleware as RequestHandler)(req, res, (err?: unknown) => (err ? reject(forgetFailedLoad(req, err)) : resolve())),
+      );
+    }
+    if (req.session.cookie.secure === true && !req.secure) {
+      // express-session silently drops a Secure cookie on a request it sees as http: the user would come back anonymous.
+      throw new OidcError(
+        'ERR_CONFIG_INVALID',
+        "the session cookie is Secure but this request arrived over http: behind a TLS proxy, set app.set('trust proxy', ...) so Express sees https",
+        { status: 500 },
       );
     }
     await new Promise<void>((resolve, reject) => req.session.regenerate((err: unknown) => (err ? reject(wrapStoreError(err)) : resolve())));
@@ -132,6 +157,17 @@ export class Sessions {
     }
     next();
   }
+}
+
+/**
+ * After the store failed to load the session, express-session leaves
+ * `req.session` unset; with `unset: 'destroy'` it would then destroy the
+ * session when the error response ends, logging the user out over an outage.
+ * Without a session id there is nothing for it to destroy.
+ */
+function forgetFailedLoad(req: Request, err: unknown): unknown {
+  if (req.session === undefined) delete (req as { sessionID?: string }).sessionID;
+  return err;
 }
 
 function wrapStoreError(err: unknown): OidcError {

@@ -10,8 +10,8 @@ export function parseCookies(req: IncomingMessage): Map<string, string> {
   if (!header) return cookies;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    const name = part.slice(0, eq).trim();
+    const name = eq < 0 ? '' : part.slice(0, eq).trim();
+    if (name.length === 0) continue;
     let value = part.slice(eq + 1).trim();
     if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
     // The first occurrence wins, as browsers send the most specific path first.

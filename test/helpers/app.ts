@@ -4,7 +4,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Express, NextFunction, Request, Response } from 'express';
+import type { Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import { auth, requiresAuth, type AuthOptions } from '../../src/index.js';
 
 export const APP_SECRET = 'a-test-secret-that-is-at-least-32-characters';
@@ -41,6 +41,8 @@ export async function startApp(
   port: number,
   options: AuthOptions = {},
   routes?: (app: Express) => void,
+  /** Middleware mounted before `auth()` (body parsers, an app's own express-session...). */
+  before: RequestHandler[] = [],
 ): Promise<TestApp> {
   const express = await loadExpress();
   const app = express();
@@ -56,6 +58,7 @@ export async function startApp(
     jwksCooldown: 0,
     ...options,
   });
+  for (const handler of before) app.use(handler);
   app.use(middleware);
   app.get('/', (req, res) => {
     res.json({ authenticated: req.oidc.isAuthenticated(), user: req.oidc.user ?? null });

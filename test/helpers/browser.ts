@@ -25,10 +25,10 @@ export interface Cookie {
   hostOnly: boolean;
   path: string;
   /** epoch milliseconds; undefined = session cookie */
-  expires?: number;
+  expires?: number | undefined;
   secure: boolean;
   httpOnly: boolean;
-  sameSite?: string;
+  sameSite?: string | undefined;
 }
 
 export interface CookieInit {
@@ -38,10 +38,10 @@ export interface CookieInit {
   domain?: string;
   hostOnly?: boolean;
   path?: string;
-  expires?: number;
+  expires?: number | undefined;
   secure?: boolean;
   httpOnly?: boolean;
-  sameSite?: string;
+  sameSite?: string | undefined;
 }
 
 function domainMatches(cookie: Cookie, host: string): boolean {
@@ -121,7 +121,7 @@ export class CookieJar {
 
   /** Stores one Set-Cookie header value received in the response to `url`. */
   setFromHeader(header: string, url: URL): void {
-    const [pair, ...attributes] = header.split(';');
+    const [pair = '', ...attributes] = header.split(';');
     const eq = pair.indexOf('=');
     if (eq <= 0) return; // nameless cookies are not supported
     const name = pair.slice(0, eq).trim();
@@ -271,7 +271,7 @@ export class Browser {
       const cookie = this.cookies.headerFor(current);
       if (cookie) headers.set('cookie', cookie);
 
-      const response = await fetch(current, { method, headers, body, redirect: 'manual' });
+      const response = await fetch(current, { method, headers, body: body ?? null, redirect: 'manual' });
       for (const setCookie of response.headers.getSetCookie()) this.cookies.setFromHeader(setCookie, current);
       const text = await response.text();
       const location = response.headers.get('location');
@@ -305,7 +305,7 @@ export function decodeHtmlEntities(text: string): string {
     const lower = entity.toLowerCase();
     if (lower.startsWith('#x')) return String.fromCodePoint(parseInt(lower.slice(2), 16));
     if (lower.startsWith('#')) return String.fromCodePoint(parseInt(lower.slice(1), 10));
-    return ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[lower];
+    return ({ amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" } as Record<string, string>)[lower] ?? _match;
   });
 }
 
@@ -315,8 +315,8 @@ function parseAttributes(tag: string): Record<string, string> {
   const re = /([^\s=/>]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?/g;
   // skip the tag name itself
   const inner = tag.replace(/^<\s*[a-z]+/i, '').replace(/\/?>$/, '');
-  for (const m of inner.matchAll(re)) {
-    attributes[m[1].toLowerCase()] = decodeHtmlEntities(m[2] ?? m[3] ?? m[4] ?? '');
+  for (const [, name = '', doubleQuoted, singleQuoted, bare] of inner.matchAll(re)) {
+    attributes[name.toLowerCase()] = decodeHtmlEntities(doubleQuoted ?? singleQuoted ?? bare ?? '');
   }
   return attributes;
 }
@@ -333,15 +333,15 @@ export interface ParsedForm {
  * option of selects is NOT handled; submit buttons are not included).
  */
 export function parseFirstForm(html: string, pageUrl: string): ParsedForm | undefined {
-  const match = /<form\b[^>]*>([\s\S]*?)<\/form>/i.exec(html);
+  const match = /(<form\b[^>]*>)([\s\S]*?)<\/form>/i.exec(html);
   if (!match) return undefined;
-  const formTag = /<form\b[^>]*>/i.exec(match[0])![0];
+  const [, formTag = '', content = ''] = match;
   const attributes = parseAttributes(formTag);
   const action = new URL(attributes.action || pageUrl, pageUrl).href;
   const method = (attributes.method ?? 'get').toUpperCase() === 'POST' ? 'POST' : 'GET';
 
   const fields: Array<[string, string]> = [];
-  for (const [input] of match[1].matchAll(/<input\b[^>]*>/gi)) {
+  for (const [input] of content.matchAll(/<input\b[^>]*>/gi)) {
     const a = parseAttributes(input);
     const type = (a.type ?? 'text').toLowerCase();
     if (!a.name || 'disabled' in a) continue;
@@ -349,9 +349,9 @@ export function parseFirstForm(html: string, pageUrl: string): ParsedForm | unde
     if ((type === 'checkbox' || type === 'radio') && !('checked' in a)) continue;
     fields.push([a.name, a.value ?? (type === 'checkbox' || type === 'radio' ? 'on' : '')]);
   }
-  for (const m of match[1].matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) {
-    const a = parseAttributes(`<textarea ${m[1]}>`);
-    if (a.name) fields.push([a.name, decodeHtmlEntities(m[2])]);
+  for (const [, textareaAttributes = '', text = ''] of content.matchAll(/<textarea\b([^>]*)>([\s\S]*?)<\/textarea>/gi)) {
+    const a = parseAttributes(`<textarea ${textareaAttributes}>`);
+    if (a.name) fields.push([a.name, decodeHtmlEntities(text)]);
   }
   return { action, method, fields };
 }

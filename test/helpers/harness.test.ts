@@ -335,7 +335,7 @@ describe('test OP harness', () => {
       withHeader[client.customFetch] = (url, options) => {
         const headers = new Headers(options.headers);
         headers.set('auth0-forwarded-for', '203.0.113.7');
-        return fetch(url, { ...options, headers });
+        return fetch(url, { ...options, headers } as RequestInit);
       };
 
       const res = await client.genericGrantRequest(withHeader, 'password', {
@@ -351,9 +351,9 @@ describe('test OP harness', () => {
       expect(res.refresh_token).toEqual(expect.any(String));
 
       expect(op.tokenRequests).toHaveLength(1);
-      expect(op.tokenRequests[0].grantType).toBe('password');
-      expect(op.tokenRequests[0].headers['auth0-forwarded-for']).toBe('203.0.113.7');
-      expect(op.tokenRequests[0].params).toMatchObject({ username: USERS.alice.email, audience: AUDIENCE });
+      expect(op.tokenRequests[0]!.grantType).toBe('password');
+      expect(op.tokenRequests[0]!.headers['auth0-forwarded-for']).toBe('203.0.113.7');
+      expect(op.tokenRequests[0]!.params).toMatchObject({ username: USERS.alice.email, audience: AUDIENCE });
 
       // the refresh token works with the normal refresh_token grant
       const refreshed = await client.refreshTokenGrant(config, res.refresh_token!);
@@ -424,7 +424,7 @@ describe('test OP harness', () => {
     it('can sign with a foreign key or break the signature', async () => {
       op.tamperIdToken(() => ({ signWith: 'foreign' }));
       const foreign = await passwordLogin();
-      expect(decodeProtectedHeader(foreign.id_token!).kid).toBe(op.signingKeys().privateJwks[0].kid);
+      expect(decodeProtectedHeader(foreign.id_token!).kid).toBe(op.signingKeys().privateJwks[0]!.kid);
       await expect(jwtVerify(foreign.id_token!, jwks)).rejects.toThrow(/signature verification failed/);
 
       op.tamperIdToken(() => ({ signWith: 'none' }));
@@ -444,7 +444,7 @@ describe('test OP harness', () => {
     const kidsAfter = published.map((k) => k.kid);
     expect(kidsAfter.some((kid) => kidsBefore.includes(kid))).toBe(false);
     expect(published.every((k) => k.d === undefined)).toBe(true);
-    const newKid = op.signingKeys().privateJwks[0].kid;
+    const newKid = op.signingKeys().privateJwks[0]!.kid;
     expect(kidsAfter).toContain(newKid);
 
     // the OP session and consent made before the rotation still work
@@ -508,7 +508,7 @@ describe('test OP harness', () => {
     await op.endSession(browser);
 
     expect(app.logoutTokens).toHaveLength(1);
-    const { payload, protectedHeader } = await jwtVerify(app.logoutTokens[0], jwks, {
+    const { payload, protectedHeader } = await jwtVerify(app.logoutTokens[0]!, jwks, {
       issuer: op.issuer,
       audience: TEST_CLIENT_ID,
     });
@@ -544,7 +544,7 @@ describe('Browser', () => {
   let b: http.Server;
   let baseA: string;
   let baseB: string;
-  const seen: Array<{ port: string; path: string; cookie?: string; method?: string }> = [];
+  const seen: Array<{ port: string; path: string; cookie: string | undefined; method: string | undefined }> = [];
 
   beforeAll(async () => {
     const handler = (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -591,8 +591,8 @@ describe('Browser', () => {
     seen.length = 0;
     await browser.get(`${baseB}/anything`);
     await browser.get(`${baseB}/only/deeper`);
-    expect(seen[0].cookie).toBe('shared=1; gone=4'); // no Secure cookie over http, no /only cookie
-    expect(seen[1].cookie).toContain('scoped=2');
+    expect(seen[0]?.cookie).toBe('shared=1; gone=4'); // no Secure cookie over http, no /only cookie
+    expect(seen[1]?.cookie).toContain('scoped=2');
 
     await browser.get(`${baseA}/clear`);
     expect(browser.cookies.get('gone')).toBeUndefined();

@@ -11,7 +11,7 @@ import type { Adapter, AdapterConstructor, AdapterPayload } from 'oidc-provider'
 interface Entry {
   payload: AdapterPayload;
   /** epoch milliseconds; undefined = never expires */
-  expiresAt?: number;
+  expiresAt?: number | undefined;
 }
 
 const GRANTABLE = new Set([

@@ -67,14 +67,21 @@ export interface TestOPOptions {
   refreshTokenTTL?: number;
   /** default true: every refresh returns a new refresh token; re-using a rotated one revokes the grant */
   rotateRefreshTokens?: boolean;
+  /**
+   * default false: a refresh that did not rotate the refresh token answers without `refresh_token`
+   * (like Auth0 with rotation off; oidc-provider would repeat the old one)
+   */
+  omitUnrotatedRefreshToken?: boolean;
   /** replaces the default clients */
   clients?: ClientMetadata[];
   /** added to the default clients */
   extraClients?: ClientMetadata[];
   /** enables DPoP (off by default here); requireNonce makes the OP demand server-provided nonces */
   dpop?: boolean | { requireNonce: boolean };
-  /** PAR is always enabled; this makes it mandatory */
+  /** makes PAR mandatory */
   requirePushedAuthorizationRequests?: boolean;
+  /** false turns PAR off: discovery then advertises no pushed_authorization_request_endpoint */
+  pushedAuthorizationRequests?: boolean;
   /** default: oidc-provider's policy (PKCE required for public clients only) */
   pkceRequired?: boolean;
   /** space separated scopes of every resource server; default DEFAULT_RESOURCE_SCOPE */
@@ -223,10 +230,10 @@ async function generateSigningKeys(): Promise<JWK[]> {
   ];
 }
 
+const PRIVATE_JWK_MEMBERS = new Set(['d', 'p', 'q', 'dp', 'dq', 'qi']);
+
 function publicJwk(jwk: JWK): JWK {
-  const { d, p, q, dp, dq, qi, ...rest } = jwk;
-  void d, p, q, dp, dq, qi;
-  return rest;
+  return Object.fromEntries(Object.entries(jwk).filter(([member]) => !PRIVATE_JWK_MEMBERS.has(member)));
 }
 
 function readBody(req: http.IncomingMessage, limit = 1024 * 1024): Promise<string> {
@@ -251,7 +258,7 @@ function paramsToRecord(params: URLSearchParams): Record<string, string | string
   const out: Record<string, string | string[]> = {};
   for (const key of new Set(params.keys())) {
     const values = params.getAll(key);
-    out[key] = values.length === 1 ? values[0] : values;
+    out[key] = values.length === 1 ? (values[0] as string) : values;
   }
   return out;
 }
@@ -302,7 +309,7 @@ const COUNTED_PATHS: Record<string, Exclude<keyof TestOPCounts, 'token'>> = {
 // POST endpoints whose urlencoded bodies we read ourselves (to record them and map audience->resource)
 const BODY_PATHS = new Set(['/token', '/request', '/auth']);
 
-export async function createTestOP(options: TestOPOptions & { autoStart?: boolean } = {}): Promise<TestOP> {
+export async function createTestOP(options: TestOPOptions = {}): Promise<TestOP> {
   const appBaseURL = (options.appBaseURL ?? 'http://127.0.0.1:3000').replace(/\/$/, '');
   const accessTokenTTL = options.accessTokenTTL ?? 3600;
   const idTokenTTL = options.idTokenTTL ?? 3600;
@@ -469,7 +476,7 @@ export async function createTestOP(options: TestOPOptions & { autoStart?: boolea
   // --- id_token tampering -------------------------------------------------------------------------
   async function foreignKeyFor(alg: string): Promise<JWK> {
     foreignKeys ??= await generateSigningKeys();
-    return foreignKeys.find((jwk) => jwk.alg === alg) ?? foreignKeys[0];
+    return foreignKeys.find((jwk) => jwk.alg === alg) ?? (foreignKeys[0] as JWK);
   }
 
   async function tamper(idToken: string, fn: IdTokenTamperer): Promise<string> {
@@ -489,7 +496,7 @@ export async function createTestOP(options: TestOPOptions & { autoStart?: boolea
     const jwk =
       signWith === 'foreign'
         ? await foreignKeyFor(alg)
-        : (privateJwks.find((k) => k.kid === newHeader.kid) ?? privateJwks.find((k) => k.alg === alg) ?? privateJwks[0]);
+        : (privateJwks.find((k) => k.kid === newHeader.kid) ?? privateJwks.find((k) => k.alg === alg) ?? (privateJwks[0] as JWK));
     const key = await importJWK(jwk, jwk.alg);
     return new SignJWT(newClaims as JWTPayload)
       .setProtectedHeader({ ...newHeader, alg: jwk.alg } as JWTHeaderParameters)
@@ -554,9 +561,9 @@ export async function createTestOP(options: TestOPOptions & { autoStart?: boolea
       // oidc-provider's fetch refuses special-use addresses (127.0.0.1 among them) to prevent SSRF;
       // our back-channel logout receivers live there, so drop its guarding dispatcher
       fetch: (url, init) => {
-        const { dispatcher, ...rest } = (init ?? {}) as RequestInit & { dispatcher?: unknown };
-        void dispatcher;
-        return fetch(url, rest);
+        const unguarded: RequestInit & { dispatcher?: unknown } = { ...init };
+        delete unguarded.dispatcher;
+        return fetch(url, unguarded);
       },
       features: {
         devInteractions: { enabled: false },
@@ -577,7 +584,7 @@ export async function createTestOP(options: TestOPOptions & { autoStart?: boolea
           },
         },
         pushedAuthorizationRequests: {
-          enabled: true,
+          enabled: options.pushedAuthorizationRequests ?? true,
           requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests ?? false,
         },
         resourceIndicators: {
@@ -621,6 +628,10 @@ export async function createTestOP(options: TestOPOptions & { autoStart?: boolea
           orgByCode.delete(code.jti);
           if (organization) orgByGrant.set(code.grantId, organization);
           else orgByGrant.delete(code.grantId);
+        }
+        const rotated = (oidc.entities as { RotatedRefreshToken?: unknown }).RotatedRefreshToken !== undefined;
+        if (options.omitUnrotatedRefreshToken && oidc.params?.grant_type === 'refresh_token' && !rotated) {
+          delete ctx.body.refresh_token;
         }
         const fn = tamperer;
         if (fn && typeof ctx.body.id_token === 'string') {
@@ -709,7 +720,9 @@ export async function createTestOP(options: TestOPOptions & { autoStart?: boolea
   async function handleInteraction(req: http.IncomingMessage, res: http.ServerResponse, path: string): Promise<void> {
     const match = /^\/interaction\/([^/]+)(?:\/(login|confirm|abort))?$/.exec(path);
     const action = match?.[2];
-    if (!match || (req.method === 'GET') === Boolean(action) || !['GET', 'POST'].includes(req.method ?? '')) {
+    // GET /interaction/:uid shows the page; its forms POST to /interaction/:uid/<action>
+    const known = match && ((req.method === 'GET' && !action) || (req.method === 'POST' && action));
+    if (!match || !known) {
       sendHtml(res, 404, errorPage({ error: 'not_found' }));
       return;
     }

@@ -1,0 +1,241 @@
+/**
+ * A small OpenID Provider for the demo, built on oidc-provider: one client
+ * (the demo app), one user, a login page, consent granted automatically, a
+ * short access-token lifetime so refreshes are easy to watch, and an API
+ * (`audience`) whose access tokens are JWTs any resource server can verify.
+ *
+ * Not for production: keys, sessions and grants live in memory and are new
+ * at every start.
+ */
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import express from 'express';
+import { exportJWK, generateKeyPair } from 'jose';
+import Provider, { errors } from 'oidc-provider';
+
+/** The one account of the demo OP. */
+export const DEMO_USER = Object.freeze({
+  sub: 'demo-user-1',
+  username: 'demo@example.com',
+  password: 'demo-password',
+  name: 'Dana Demo',
+  nickname: 'dana',
+  email: 'demo@example.com',
+});
+
+/** What the demo OP knows: its scopes and the claims each one releases. */
+const CLAIMS = {
+  openid: ['sub'],
+  profile: ['name', 'nickname', 'updated_at'],
+  email: ['email', 'email_verified'],
+};
+
+/** Scopes the demo API (the resource server behind `audience`) knows. */
+export const API_SCOPES = 'read:messages';
+
+const escapeHtml = (value) =>
+  String(value).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+
+function page(title, body) {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; background: #f1f3f7; margin: 0; }
+  main { max-width: 22rem; margin: 4rem auto; background: #fff; padding: 2rem; border-radius: 10px; box-shadow: 0 2px 12px #0002; }
+  h1 { font-size: 1.3rem; margin-top: 0; }
+  label { display: block; margin: .8rem 0 .2rem; font-size: .9rem; }
+  input { width: 100%; box-sizing: border-box; padding: .5rem; font-size: 1rem; }
+  button { margin-top: 1.2rem; width: 100%; padding: .6rem; font-size: 1rem; background: #3b5bdb; color: #fff; border: 0; border-radius: 6px; cursor: pointer; }
+  .hint { background: #fff9db; padding: .5rem .7rem; border-radius: 6px; font-size: .9rem; }
+  .error { color: #c92a2a; }
+</style>
+</head>
+<body><main>
+${body}
+</main></body>
+</html>`;
+}
+
+function loginPage(uid, error) {
+  return page(
+    'Sign in - demo OpenID Provider',
+    `<h1>Sign in to the demo provider</h1>
+<p class="hint">Demo user: <b>${escapeHtml(DEMO_USER.username)}</b> / <b>${escapeHtml(DEMO_USER.password)}</b></p>
+${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
+<form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
+  <label for="username">Email</label>
+  <input id="username" name="username" type="text" autofocus>
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password">
+  <button type="submit">Sign in</button>
+</form>`,
+  );
+}
+
+/**
+ * Starts the demo OP on 127.0.0.1 and returns its issuer and a `close()`.
+ *
+ * @param {object} options
+ * @param {string} options.issuer e.g. 'http://localhost:3001' (its port is the one listened on)
+ * @param {string} options.appBaseURL the demo app, e.g. 'http://localhost:3000'
+ * @param {string} options.clientID
+ * @param {string} options.clientSecret
+ * @param {string} options.audience identifier of the demo API
+ * @param {number} options.accessTokenTTL seconds
+ */
+export async function startProvider({ issuer, appBaseURL, clientID, clientSecret, audience, accessTokenTTL }) {
+  const { privateKey } = await generateKeyPair('RS256', { extractable: true });
+  const signingKey = { ...(await exportJWK(privateKey)), kid: `demo-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' };
+
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: clientID,
+        client_secret: clientSecret,
+        redirect_uris: [`${appBaseURL}/callback`],
+        post_logout_redirect_uris: [appBaseURL, `${appBaseURL}/`],
+        grant_types: ['authorization_code', 'refresh_token'],
+        response_types: ['code'],
+        token_endpoint_auth_method: 'client_secret_basic',
+      },
+    ],
+    jwks: { keys: [signingKey] },
+    async findAccount(_ctx, sub) {
+      if (sub !== DEMO_USER.sub) return undefined;
+      return {
+        accountId: sub,
+        claims: async () => ({
+          sub,
+          name: DEMO_USER.name,
+          nickname: DEMO_USER.nickname,
+          email: DEMO_USER.email,
+          email_verified: true,
+          updated_at: 1_700_000_000,
+        }),
+      };
+    },
+    claims: CLAIMS,
+    scopes: ['openid', 'profile', 'email', 'offline_access'],
+    // Auth0 names the API a token is for `audience`; oidc-provider calls it a resource indicator.
+    extraParams: ['audience'],
+    // Like Auth0: profile and email claims go into the ID token too.
+    conformIdTokenClaims: false,
+    // A refresh token whenever the client may use one (oidc-provider's default also wants prompt=consent).
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: accessTokenTTL,
+      IdToken: 3600,
+      RefreshToken: 86_400,
+      AuthorizationCode: 60,
+      Interaction: 3600,
+      Session: 86_400,
+      Grant: 86_400,
+    },
+    cookies: {
+      keys: [randomBytes(32).toString('base64url')],
+      // The app and the OP share the host 'localhost' (cookies ignore ports): distinct names keep them apart.
+      names: { session: 'demo_op_session', interaction: 'demo_op_interaction', resume: 'demo_op_resume' },
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    renderError(ctx, out) {
+      ctx.type = 'html';
+      ctx.body = page('Error - demo OpenID Provider', `<h1>Something went wrong</h1><p class="error">${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`);
+    },
+    features: {
+      devInteractions: { enabled: false },
+      revocation: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        // The app asked for this logout (with an id_token_hint): submit oidc-provider's form right away.
+        logoutSource(ctx, form) {
+          ctx.type = 'html';
+          ctx.body = page(
+            'Signing out - demo OpenID Provider',
+            `<h1>Signing out...</h1>${form}
+<input type="hidden" name="logout" value="yes" form="op.logoutForm">
+<noscript><button type="submit" form="op.logoutForm">Sign out</button></noscript>
+<script>document.getElementById('op.logoutForm').submit();</script>`,
+          );
+        },
+        postLogoutSuccessSource(ctx) {
+          ctx.type = 'html';
+          ctx.body = page('Signed out - demo OpenID Provider', '<h1>Signed out</h1>');
+        },
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (ctx, _client, oneOf) => oneOf ?? ctx.oidc.params?.audience ?? undefined,
+        // The code and refresh grants keep the API the login asked for.
+        useGrantedResource: () => true,
+        getResourceServerInfo(_ctx, indicator) {
+          if (indicator !== audience) throw new errors.InvalidTarget('unknown audience');
+          return { scope: API_SCOPES, audience, accessTokenFormat: 'jwt', accessTokenTTL, jwt: { sign: { alg: 'RS256' } } };
+        },
+      },
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/interaction/:uid', async (req, res, next) => {
+    try {
+      const details = await provider.interactionDetails(req, res);
+      if (details.prompt.name === 'login') return res.type('html').send(loginPage(details.uid));
+      if (details.prompt.name === 'consent') return await grantConsent(req, res, details);
+      res.status(400).type('html').send(page('Error', `<p class="error">Unsupported prompt.</p>`));
+    } catch (err) {
+      next(err);
+    }
+  });
+  app.post('/interaction/:uid/login', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res, next) => {
+    try {
+      const details = await provider.interactionDetails(req, res);
+      const { username, password } = req.body ?? {};
+      if (username !== DEMO_USER.username || password !== DEMO_USER.password) {
+        return res.type('html').send(loginPage(details.uid, 'Wrong email or password.'));
+      }
+      await provider.interactionFinished(req, res, { login: { accountId: DEMO_USER.sub } }, { mergeWithLastSubmission: false });
+    } catch (err) {
+      next(err);
+    }
+  });
+  // Consent is granted for what the demo app asks; a real OP would ask the user.
+  async function grantConsent(req, res, details) {
+    const missing = details.prompt.details;
+    const grant = details.grantId
+      ? await provider.Grant.find(details.grantId)
+      : new provider.Grant({ accountId: details.session.accountId, clientId: details.params.client_id });
+    if (missing.missingOIDCScope) grant.addOIDCScope(missing.missingOIDCScope.join(' '));
+    if (missing.missingOIDCClaims) grant.addOIDCClaims(missing.missingOIDCClaims);
+    for (const [indicator, scopes] of Object.entries(missing.missingResourceScopes ?? {})) grant.addResourceScope(indicator, scopes.join(' '));
+    const grantId = await grant.save();
+    await provider.interactionFinished(req, res, { consent: details.grantId ? {} : { grantId } }, { mergeWithLastSubmission: true });
+  }
+  app.use('/interaction', (err, _req, res, _next) => {
+    // Typically an expired interaction or a missing interaction cookie.
+    res.status(400).type('html').send(page('Error', `<h1>Login interrupted</h1><p class="error">${escapeHtml(err.message)}</p><p>Start again from the app.</p>`));
+  });
+  app.use(provider.callback());
+
+  const { port, hostname } = new URL(issuer);
+  const server = http.createServer(app);
+  await new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(Number(port), hostname === 'localhost' ? '127.0.0.1' : hostname, resolve);
+  });
+
+  return {
+    issuer,
+    server,
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

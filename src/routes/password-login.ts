@@ -1,0 +1,113 @@
+import type { Request, Response } from 'express';
+import { debug } from '../debug.js';
+import { MfaRequiredError, OidcError } from '../errors.js';
+import type { Runtime } from '../runtime.js';
+import { completeLogin } from './complete-login.js';
+import { readForm, single } from './form.js';
+import { safeReturnTo } from './return-to.js';
+
+const log = debug('password-login');
+
+const MAX_USERNAME = 512;
+const MAX_PASSWORD = 1_024;
+const MAX_RETURN_TO = 2_048;
+
+/** OP answers that mean "these credentials do not sign anyone in" (Auth0 has used both). */
+const WRONG_CREDENTIALS = new Set(['invalid_grant', 'invalid_user_password']);
+
+/** `Sec-Fetch-Site` values of a form posted from the app's own pages (or typed by the user). */
+const SAME_SITE_FETCH = new Set(['same-origin', 'none']);
+
+/**
+ * One answer for every credential failure, so the response never tells
+ * whether the user exists.
+ */
+function loginFailed(): OidcError {
+  return new OidcError('ERR_LOGIN_FAILED', 'wrong username or password', { status: 401, error: 'invalid_grant' });
+}
+
+/**
+ * Refuses a form posted from another site (login CSRF: signing the victim in
+ * to the attacker's account). Browsers send `Sec-Fetch-Site` and `Origin` on
+ * cross-site POSTs; requests without either (non-browser clients) pass.
+ */
+function checkSameOrigin(req: Request, baseURL: string): void {
+  const site = req.headers['sec-fetch-site'];
+  if (typeof site === 'string' && !SAME_SITE_FETCH.has(site.trim().toLowerCase())) {
+    throw new OidcError('ERR_CROSS_SITE_REQUEST', 'password login: cross-site form posts are refused', { status: 403 });
+  }
+  const origin = req.headers.origin;
+  if (origin !== undefined && origin !== new URL(baseURL).origin) {
+    throw new OidcError('ERR_CROSS_SITE_REQUEST', 'password login: the form was posted from another origin', { status: 403 });
+  }
+}
+
+/**
+ * `POST routes.passwordLogin` (when `passwordLogin` is on): signs a user in
+ * with the Resource Owner Password grant (Auth0's password-realm grant with
+ * `passwordLogin.realm`) from a same-origin `application/x-www-form-urlencoded`
+ * form with `username`, `password` and an optional `returnTo`.
+ *
+ * The user's IP (`req.ip`, so Express's `trust proxy` applies) goes to the OP
+ * as `auth0-forwarded-for` for its brute-force protection. Success creates the
+ * same session as `/callback` and redirects (303) to `returnTo` on the app's
+ * origin. Wrong credentials get one generic 401 (`ERR_LOGIN_FAILED`), whether
+ * or not the user exists; an OP asking for MFA passes `MfaRequiredError`
+ * (with `mfaToken`) to the app's error handler, and nothing is stored.
+ */
+export async function passwordLogin(rt: Runtime, req: Request, res: Response): Promise<void> {
+  const { config } = rt;
+  if (config.passwordLogin === false) throw new OidcError('ERR_CONFIG_INVALID', 'passwordLogin is off', { status: 500 });
+  checkSameOrigin(req, config.baseURL);
+
+  const form = await readForm(req);
+  const username = single(form, 'username', MAX_USERNAME);
+  const password = single(form, 'password', MAX_PASSWORD);
+  const requestedReturnTo = single(form, 'returnTo', MAX_RETURN_TO);
+  if (!username || !password) {
+    throw new OidcError('ERR_BAD_REQUEST', 'password login: "username" and "password" are required', { status: 400 });
+  }
+
+  const returnTo = safeReturnTo(requestedReturnTo ?? config.baseURL, config.baseURL);
+  const appState = config.getLoginState(req, { returnTo });
+  if (typeof appState !== 'object' || appState === null) {
+    throw new OidcError('ERR_BAD_REQUEST', 'getLoginState must return an object', { status: 500 });
+  }
+  appState.returnTo = safeReturnTo(appState.returnTo ?? returnTo, config.baseURL);
+
+  const { realm, audience, scope } = config.passwordLogin;
+  const defaultAudience = config.authorizationParams.audience;
+  const resolvedAudience = audience ?? (typeof defaultAudience === 'string' ? defaultAudience : undefined);
+  // The session is built on the ID token: `openid` is always asked for.
+  const scopes = (scope ?? config.authorizationParams.scope).split(' ').filter(Boolean);
+  if (!scopes.includes('openid')) scopes.unshift('openid');
+
+  let tokens;
+  try {
+    tokens = await rt.client.loginWithPassword(
+      {
+        username,
+        password,
+        scope: scopes.join(' '),
+        ...(resolvedAudience === undefined ? {} : { audience: resolvedAudience }),
+        ...(realm === undefined ? {} : { realm }),
+      },
+      {},
+      typeof req.ip === 'string' && req.ip.length > 0 ? { headers: { 'auth0-forwarded-for': req.ip } } : {},
+    );
+  } catch (err) {
+    if (err instanceof MfaRequiredError) {
+      log('password login needs MFA');
+      throw err;
+    }
+    if (err instanceof OidcError && err.code === 'ERR_OP_ERROR' && err.error !== undefined && WRONG_CREDENTIALS.has(err.error)) {
+      log('password login refused');
+      throw loginFailed();
+    }
+    throw err;
+  }
+
+  await completeLogin(rt, req, res, tokens, appState);
+  log('password login complete');
+  res.redirect(303, appState.returnTo as string);
+}

@@ -1,0 +1,165 @@
+/**
+ * Transaction cookies: one signed cookie per login keyed by its state, short-lived, read once,
+ * verified with every secret of a rotation, pruned beyond five logins in flight.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { sign } from 'cookie-signature';
+import { getConfig } from '../../src/config/index.js';
+import type { AuthOptions } from '../../src/config/types.js';
+import { MAX_OPEN_TRANSACTIONS, TRANSACTION_TTL, TransactionCookies, parseCookies, type Transaction } from '../../src/transaction/index.js';
+import { OidcError } from '../../src/errors.js';
+
+const OLD_SECRET = 'the-old-secret-that-is-at-least-32-characters';
+const NEW_SECRET = 'the-new-secret-that-is-at-least-32-characters';
+const BASE: AuthOptions = { issuerBaseURL: 'https://op.example.com', baseURL: 'https://app.example.com', clientID: 'c', clientSecret: 's', secret: NEW_SECRET };
+
+const cookies = (options: Partial<AuthOptions> = {}) => new TransactionCookies(getConfig({ ...BASE, ...options }, {}));
+
+/** A response that only records its headers. */
+function fakeResponse() {
+  const headers = new Map<string, unknown>();
+  const res = {
+    getHeader: (name: string) => headers.get(name.toLowerCase()),
+    setHeader: (name: string, value: unknown) => headers.set(name.toLowerCase(), value),
+  };
+  return { res: res as unknown as ServerResponse, setCookies: () => (headers.get('set-cookie') as string[] | undefined) ?? [] };
+}
+
+function fakeRequest(cookie?: string): IncomingMessage {
+  return { headers: cookie === undefined ? {} : { cookie } } as IncomingMessage;
+}
+
+let counter = 0;
+function transaction(overrides: Partial<Transaction> = {}): Transaction {
+  counter += 1;
+  const state = `state-${String(counter).padStart(4, '0')}-abcdefghijklmnop`;
+  return { state, nonce: 'nonce', codeVerifier: 'verifier', appState: { returnTo: '/' }, createdAt: Math.floor(Date.now() / 1000), ...overrides };
+}
+
+/** Saves `tx` and returns the `name=value` pair a browser would send back. */
+function saved(tc: TransactionCookies, tx: Transaction, cookieHeader?: string): { pair: string; setCookie: string } {
+  const { res, setCookies } = fakeResponse();
+  tc.save(fakeRequest(cookieHeader), res, tx);
+  const setCookie = setCookies().find((c) => c.startsWith(`auth_verification.${tx.state}=`)) ?? '';
+  return { pair: setCookie.split(';')[0] ?? '', setCookie };
+}
+
+function takeError(fn: () => unknown): OidcError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof OidcError) return err;
+    throw err;
+  }
+  throw new Error('expected take() to throw');
+}
+
+test('save: a signed cookie named after the state, HttpOnly, short-lived, Secure on https', () => {
+  const tx = transaction();
+  const { setCookie } = saved(cookies(), tx);
+  expect(setCookie).toMatch(new RegExp(`^auth_verification\\.${tx.state}=`));
+  expect(setCookie).toContain(`Max-Age=${TRANSACTION_TTL}`);
+  expect(setCookie).toContain('; HttpOnly');
+  expect(setCookie).toContain('; Path=/');
+  expect(setCookie).toContain('; Secure');
+  expect(setCookie).toContain('; SameSite=Lax');
+  expect(setCookie).not.toContain('verifier"'); // signed base64url, not readable JSON
+});
+
+test('save: a form_post login on https uses SameSite=None (the callback is a cross-site POST)', () => {
+  const { setCookie } = saved(cookies(), transaction({ responseMode: 'form_post' }));
+  expect(setCookie).toContain('; SameSite=None');
+  expect(setCookie).toContain('; Secure');
+});
+
+test('save: on http, no Secure attribute', () => {
+  const { setCookie } = saved(cookies({ baseURL: 'http://localhost:3000' }), transaction());
+  expect(setCookie).not.toContain('Secure');
+});
+
+test('take: returns the transaction and clears its cookie', () => {
+  const tc = cookies();
+  const tx = transaction();
+  const { pair } = saved(tc, tx);
+  const { res, setCookies } = fakeResponse();
+  expect(tc.take(fakeRequest(pair), res, tx.state)).toEqual(tx);
+  expect(setCookies().some((c) => c.startsWith(`auth_verification.${tx.state}=;`) && c.includes('Max-Age=0'))).toBe(true);
+});
+
+test('secret rotation: a cookie signed with an older secret still verifies; new cookies use the first secret', () => {
+  const tx = transaction();
+  const { pair } = saved(cookies({ secret: OLD_SECRET }), tx);
+  const rotated = cookies({ secret: [NEW_SECRET, OLD_SECRET] });
+  expect(rotated.take(fakeRequest(pair), fakeResponse().res, tx.state).state).toBe(tx.state);
+
+  const fresh = transaction();
+  const { pair: freshPair } = saved(rotated, fresh);
+  expect(cookies({ secret: NEW_SECRET }).take(fakeRequest(freshPair), fakeResponse().res, fresh.state).state).toBe(fresh.state);
+  expect(takeError(() => cookies({ secret: OLD_SECRET }).take(fakeRequest(freshPair), fakeResponse().res, fresh.state)).code).toBe('ERR_TRANSACTION_INVALID');
+});
+
+test('take: no login in progress -> ERR_TRANSACTION_MISSING; other logins only -> ERR_STATE_MISMATCH', () => {
+  const tc = cookies();
+  const tx = transaction();
+  expect(takeError(() => tc.take(fakeRequest(), fakeResponse().res, tx.state)).code).toBe('ERR_TRANSACTION_MISSING');
+  const { pair } = saved(tc, transaction());
+  expect(takeError(() => tc.take(fakeRequest(pair), fakeResponse().res, tx.state)).code).toBe('ERR_STATE_MISMATCH');
+});
+
+test('take: a state that cannot be one of ours is never looked up', () => {
+  const tc = cookies();
+  const odd = 'short';
+  const forged = `auth_verification.${odd}=${sign(Buffer.from(JSON.stringify({ state: odd, createdAt: 0 })).toString('base64url'), NEW_SECRET)}`;
+  expect(takeError(() => tc.take(fakeRequest(forged), fakeResponse().res, odd)).code).toBe('ERR_STATE_MISMATCH');
+});
+
+test.each([
+  ['unsigned', (tx: Transaction) => Buffer.from(JSON.stringify(tx)).toString('base64url')],
+  ['signed with an unknown secret', (tx: Transaction) => sign(Buffer.from(JSON.stringify(tx)).toString('base64url'), 'x'.repeat(40))],
+  ['signed garbage', () => sign('%%%not-base64%%%', NEW_SECRET)],
+  ['signed JSON that is not an object', () => sign(Buffer.from('"text"').toString('base64url'), NEW_SECRET)],
+  ['signed, naming another state', (tx: Transaction) => sign(Buffer.from(JSON.stringify({ ...tx, state: `${tx.state}x` })).toString('base64url'), NEW_SECRET)],
+])('take: a cookie %s -> ERR_TRANSACTION_INVALID, and it is cleared', (_name, forge) => {
+  const tx = transaction();
+  const { res, setCookies } = fakeResponse();
+  const err = takeError(() => cookies().take(fakeRequest(`auth_verification.${tx.state}=${forge(tx)}`), res, tx.state));
+  expect(err.code).toBe('ERR_TRANSACTION_INVALID');
+  expect(err.status).toBe(400);
+  expect(setCookies().some((c) => c.startsWith(`auth_verification.${tx.state}=;`))).toBe(true);
+});
+
+test('take: a transaction older than its lifetime -> ERR_TRANSACTION_INVALID (expired)', () => {
+  const tc = cookies();
+  const tx = transaction({ createdAt: Math.floor(Date.now() / 1000) - TRANSACTION_TTL - 1 });
+  const { pair } = saved(tc, tx);
+  const err = takeError(() => tc.take(fakeRequest(pair), fakeResponse().res, tx.state));
+  expect(err.code).toBe('ERR_TRANSACTION_INVALID');
+  expect(err.message).toMatch(/expired/);
+});
+
+test(`save: beyond ${MAX_OPEN_TRANSACTIONS} logins in flight, the oldest cookies are cleared`, () => {
+  const tc = cookies();
+  const now = Math.floor(Date.now() / 1000);
+  const open = Array.from({ length: 7 }, (_, i) => transaction({ createdAt: now - 100 + i }));
+  // The browser sends them in no particular order.
+  const header = [...open].reverse().map((tx) => saved(tc, tx).pair).join('; ');
+  const { res, setCookies } = fakeResponse();
+  tc.save(fakeRequest(header), res, transaction());
+  const cleared = setCookies().filter((c) => c.includes('Max-Age=0')).map((c) => c.slice(0, c.indexOf('=')));
+  expect(cleared).toEqual(open.slice(0, 3).map((tx) => `auth_verification.${tx.state}`));
+});
+
+test('save: login state too large for a cookie is refused', () => {
+  const err = takeError(() => saved(cookies(), transaction({ appState: { returnTo: '/', blob: 'x'.repeat(5_000) } })));
+  expect(err.code).toBe('ERR_BAD_REQUEST');
+});
+
+test('parseCookies: garbage pairs are skipped, quoted values unquoted, the first of a name wins', () => {
+  const parsed = parseCookies(fakeRequest('a=1; ===; %%%; b="two"; a=3; =x; c=; d=4=4'));
+  expect([...parsed]).toEqual([
+    ['a', '1'],
+    ['b', 'two'],
+    ['c', ''],
+    ['d', '4=4'],
+  ]);
+});
