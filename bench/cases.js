@@ -150,16 +150,17 @@ async function expressOpenidConnectApp({ issuer, baseURL }) {
 }
 
 /**
- * The cases, in the order they are run (and interleaved). `cookie` names the
- * session cookie the load carries (none: anonymous); `login` whether the
- * process needs a signed-in session first.
+ * The cases, in the order they are run (and interleaved; the two sides of each
+ * ratio run next to each other). `cookie` names the session cookie the load
+ * carries (none: anonymous); `login` whether the process needs a signed-in
+ * session first.
  */
 export const CASES = [
   { key: 'a', title: 'bare Express route, JSON user', route: '/profile', login: false, cookie: undefined, build: bareApp },
+  { key: 'e', title: 'express-oidc anonymous, unprotected route', route: '/public', login: false, cookie: undefined, build: (ctx) => expressOidcApp({ ...ctx, redisUrl: undefined }) },
   { key: 'b', title: 'Express + express-session (MemoryStore)', route: '/profile', login: true, cookie: 'connect.sid', build: (ctx) => sessionApp({ ...ctx, redisUrl: undefined }) },
   { key: 'c', title: 'express-oidc requiresAuth() (default store)', route: '/profile', login: true, cookie: 'appSession', build: (ctx) => expressOidcApp({ ...ctx, redisUrl: undefined }) },
   { key: 'd', title: 'express-openid-connect requiresAuth()', route: '/profile', login: true, cookie: 'appSession', build: expressOpenidConnectApp },
-  { key: 'e', title: 'express-oidc anonymous, unprotected route', route: '/public', login: false, cookie: undefined, build: (ctx) => expressOidcApp({ ...ctx, redisUrl: undefined }) },
   { key: 'b_redis', title: 'b with connect-redis', route: '/profile', login: true, cookie: 'connect.sid', redis: true, build: sessionApp },
   { key: 'f', title: 'c with connect-redis', route: '/profile', login: true, cookie: 'appSession', redis: true, build: expressOidcApp },
 ];

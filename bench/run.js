@@ -8,8 +8,8 @@
  * targets. Exits non-zero when something fails (a missed target is reported,
  * not a failure).
  *
- * Settings (environment): BENCH_DURATION seconds per run (4), BENCH_WARMUP
- * seconds of warm-up per case (2), BENCH_ROUNDS (3), BENCH_CONNECTIONS (10),
+ * Settings (environment): BENCH_DURATION seconds per run (3), BENCH_WARMUP
+ * seconds of warm-up per case (1), BENCH_ROUNDS (4), BENCH_CONNECTIONS (10),
  * BENCH_LOGINS logins and logouts for the heap (10000), BENCH_TIMEOUT seconds
  * for the whole run (420), BENCH_CPU_PROF case keys (e.g. "c,f") whose
  * processes write a V8 CPU profile into BENCH_CPU_PROF_DIR (bench-profiles/).
@@ -17,6 +17,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
 import { Browser, signIn, signOut } from './browser.js';
 import { CASES, LOGIN_APPS } from './cases.js';
 import { USER } from './fixtures.js';
@@ -36,18 +37,22 @@ function setting(name, fallback) {
 }
 
 const settings = {
-  duration: setting('BENCH_DURATION', 4),
-  warmup: setting('BENCH_WARMUP', 2),
-  rounds: Math.round(setting('BENCH_ROUNDS', 3)),
+  duration: setting('BENCH_DURATION', 3),
+  warmup: setting('BENCH_WARMUP', 1),
+  rounds: Math.round(setting('BENCH_ROUNDS', 4)),
   connections: Math.round(setting('BENCH_CONNECTIONS', 10)),
   logins: Math.round(setting('BENCH_LOGINS', 10_000)),
   timeout: setting('BENCH_TIMEOUT', 420),
   profiled: new Set((process.env.BENCH_CPU_PROF ?? '').split(',').filter(Boolean)),
   profileDir: path.resolve(process.env.BENCH_CPU_PROF_DIR ?? 'bench-profiles'),
 };
-/** Logins run side by side in the heap phase, and the logins before its first measurement. */
+/**
+ * Logins run side by side in the heap phase, and the logins before its first
+ * measurement: enough for the JIT to compile the login path, whose code would
+ * otherwise count as growth.
+ */
 const LOGIN_CONCURRENCY = 8;
-const LOGIN_WARMUP = 400;
+const LOGIN_WARMUP = 2_000;
 
 const TARGETS = {
   'c/b': 0.95,
@@ -85,8 +90,9 @@ async function main() {
   );
   await op.call('configure', { redirectUris: apps.map((app) => `${app.url}/callback`) });
   const byKey = new Map(apps.map((app) => [app.spec.key, app]));
+  const heapAtStart = await byKey.get('logins').child.call('heap');
 
-  // A signed-in session for each app that needs one, and a check that every app answers with the user.
+  // A signed-in session for each app that needs one, and a check that every app answers with the same user.
   for (const app of apps.filter((a) => CASES.includes(a.spec))) {
     if (app.spec.login) {
       const browser = new Browser();
@@ -97,7 +103,9 @@ async function main() {
     }
     const res = await fetch(app.url + app.spec.route, { headers: app.cookie === undefined ? {} : { cookie: app.cookie } });
     const body = await res.text();
-    if (res.status !== 200 || JSON.parse(body).sub !== USER.sub) throw new Error(`app ${app.spec.key}: ${app.spec.route} answered ${res.status} ${body.slice(0, 200)}`);
+    if (res.status !== 200 || !isDeepStrictEqual(parseJson(body), USER.claims)) {
+      throw new Error(`app ${app.spec.key}: ${app.spec.route} answered ${res.status} ${body.slice(0, 200)}`);
+    }
   }
   log('apps signed in');
 
@@ -111,14 +119,24 @@ async function main() {
   for (const spec of CASES) await load(byKey.get(spec.key), settings.warmup);
   for (let round = 1; round <= settings.rounds; round += 1) {
     log(`round ${round} of ${settings.rounds}`);
-    for (const spec of CASES) runs.get(spec.key).push(await load(byKey.get(spec.key), settings.duration));
+    // Every other round runs backwards, so no case always comes first or last.
+    const order = round % 2 === 1 ? CASES : [...CASES].reverse();
+    for (const spec of order) runs.get(spec.key).push(await load(byKey.get(spec.key), settings.duration));
   }
 
-  const heap = await heapOverLogins(byKey.get('logins'), issuer);
+  const heap = { atStart: heapAtStart, ...(await heapOverLogins(byKey.get('logins'), issuer)) };
 
   // Stop the apps now, so profiles are written before the report is read.
   await stopAll();
   printReport({ apps, runs, loginCounts, heap, seconds: (Date.now() - started) / 1000 });
+}
+
+function parseJson(text) {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** OP requests an app makes for one login once discovery and the JWKS are cached. */
@@ -166,6 +184,7 @@ function printReport({ apps, runs, loginCounts, heap, seconds }) {
     `${settings.rounds} interleaved rounds of ${settings.duration} s per case after ${settings.warmup} s of warm-up, ${settings.connections} connections;`,
     'OP, redis-server and every app in a process of its own on 127.0.0.1; autocannon in the runner.',
     'req/s: median over the rounds (each round in brackets); CPU: app process user + system time per request (median).',
+    'Ratios: median over the rounds of the ratio within each round; CPU/req (inverse) is the other side\'s CPU per request over this side\'s.',
     '',
   );
 
@@ -198,16 +217,18 @@ function printReport({ apps, runs, loginCounts, heap, seconds }) {
   ), '');
 
   const ratioRows = RATIOS.map(([label, x, y, what]) => {
-    const sx = summary.get(x);
-    const sy = summary.get(y);
-    const ratio = sx.requestsPerSecond / sy.requestsPerSecond;
-    const cpuRatio = sy.cpuPerRequest / sx.cpuPerRequest;
+    // Per round, then the median: the two runs of a round are close in time, so a slow
+    // stretch of a shared machine weighs on both sides of the ratio.
+    const rx = runs.get(x);
+    const ry = runs.get(y);
+    const ratio = median(rx.map((run, i) => run.requestsPerSecond / ry[i].requestsPerSecond));
+    const cpuRatio = median(rx.map((run, i) => ry[i].cpuPerRequest / run.cpuPerRequest));
     const target = TARGETS[`${x}/${y}`];
     return [
       label,
       what,
-      fixed(ratio),
-      fixed(cpuRatio),
+      fixed(ratio, 3),
+      fixed(cpuRatio, 3),
       target === undefined ? '-' : `>= ${fixed(target)}`,
       target === undefined ? '' : verdict(ratio >= target),
     ];
@@ -230,7 +251,7 @@ function printReport({ apps, runs, loginCounts, heap, seconds }) {
     `Heap of the app process over ${integer(settings.logins)} logins and logouts (express-oidc defaults, in-process store):`,
     '  each a real authorization code login through the OP (PKCE, code exchange, ID token validation, new session)',
     `  and a logout (refresh token revoked, session destroyed), ${LOGIN_CONCURRENCY} browsers at a time, in ${fixed(heap.seconds, 1)} s;`,
-    `  heap after gc: ${megabytes(heap.before)} after ${LOGIN_WARMUP} warm-up logins, ${megabytes(heap.after)} after the run`,
+    `  heap after gc: ${megabytes(heap.atStart)} before any request, ${megabytes(heap.before)} after ${LOGIN_WARMUP} warm-up logins, ${megabytes(heap.after)} after the run`,
     `  (${growth >= 0 ? '+' : ''}${fixed(growth * 100, 1)} %); target within 10 %: ${verdict(Math.abs(growth) <= 0.1)}`,
     '',
     `Total time ${fixed(seconds, 0)} s.`,

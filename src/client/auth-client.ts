@@ -1,190 +1,46 @@
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { OidcError, type ErrorCode } from '../errors.js';
 import { debug } from '../debug.js';
-import type { ClientAuthMethod, DPoPOptions } from '../config/types.js';
+import type { ClientAuthMethod } from '../config/types.js';
 import { DPoPKey } from '../dpop/key.js';
 import { fetchProtectedResource, type ProtectedResourceInit, type ProtectedResourceToken } from '../dpop/protected-resource.js';
 import { untilAborted } from './abort.js';
+import { Discovery, type ServerState } from './discovery.js';
 import { abortedError, toOidcError } from './errors.js';
+import { checkHeaders, createFetch, isLoopbackHttp } from './http.js';
 import { validateIdToken, type IdTokenClaims, type IdTokenValidationOptions } from './id-token.js';
 import { validateLogoutToken, type LogoutTokenClaims } from './logout-token.js';
+import {
+  cleanExtra,
+  defined,
+  requireString,
+  type AuthClientOptions,
+  type ClientOverrides,
+  type CodeExchangeChecks,
+  type LoginWithAuthCodeRequest,
+  type LoginWithAuthCodeWithPKCERequest,
+  type LoginWithClientCredentialsRequest,
+  type LoginWithPasswordRequest,
+  type PushedAuthorizationRequest,
+  type PushedAuthorizationResponse,
+  type RefreshTokenRequest,
+  type RequestOptions,
+  type RevokeRefreshTokenRequest,
+  type SessionBoundValidation,
+} from './requests.js';
 import { toTokenSet, type TokenEndpointResponse, type TokenSet } from './token-set.js';
+
+export type * from './requests.js';
 
 const log = debug('client');
 
-/** Connection settings of an `AuthClient`; `auth()` builds one from its own config. */
-export interface AuthClientOptions {
-  issuerBaseURL: string;
-  clientID: string;
-  clientSecret?: string;
-  /** Default: `client_secret_basic` with a secret, else `none`. */
-  clientAuthMethod?: ClientAuthMethod;
-  /** Private key for `private_key_jwt`. */
-  clientAssertionSigningKey?: CryptoKey;
-  /** Milliseconds any call to the OP may take (default 5000). */
-  httpTimeout?: number;
-  /** Seconds of clock skew tolerated in ID token checks (default 60). */
-  clockTolerance?: number;
-  /** The only `alg` accepted for ID tokens (default RS256). */
-  idTokenSigningAlg?: string;
-  /** Milliseconds discovery and the JWKS stay cached (default 10 minutes). Failures are never cached. */
-  discoveryCacheMaxAge?: number;
-  /** Milliseconds before an unknown `kid` may refetch the JWKS again (default 30 s). */
-  jwksCooldown?: number;
-  /** Extra parameters sent with every token endpoint request. */
-  tokenEndpointParams?: Record<string, string>;
-  /**
-   * Sender-constrain tokens with DPoP (RFC 9449): `true` generates an ES256
-   * key pair on first use (non-extractable, this instance only); `{ keyPair }`
-   * uses yours (the same on every instance); `{ alg }` picks the generated key's algorithm.
-   */
-  useDPoP?: boolean | DPoPOptions;
-  /** Shorthand for `useDPoP: { keyPair }`. */
-  dpopKeyPair?: CryptoKeyPair;
-}
-
-/** Per-call options: extra headers (e.g. `auth0-forwarded-for`) and an abort signal. */
-export interface RequestOptions {
-  headers?: Record<string, string>;
-  signal?: AbortSignal;
-}
-
-/** Fields every grant request may carry. */
-export interface ClientOverrides {
-  /** Client ID (defaults to the configured one). */
-  clientID?: string;
-  /** Client secret (defaults to the configured one for the configured client). */
-  clientSecret?: string;
-  /** Extra body parameters; they never override what the method sets. */
-  extra?: Record<string, string>;
-}
-
-export interface LoginWithPasswordRequest extends ClientOverrides {
-  username: string;
-  password: string;
-  scope?: string;
-  audience?: string;
-  /** Sends Auth0's password-realm grant with this realm (a connection). */
-  realm?: string;
-}
-
-export interface LoginWithAuthCodeRequest extends ClientOverrides {
-  code: string;
-  redirectUri: string;
-}
-
-export interface LoginWithAuthCodeWithPKCERequest extends Omit<ClientOverrides, 'clientSecret'> {
-  code: string;
-  codeVerifier: string;
-  redirectUri: string;
-}
-
-export interface LoginWithClientCredentialsRequest extends ClientOverrides {
-  audience: string;
-  organization?: string;
-}
-
-export interface RefreshTokenRequest extends ClientOverrides {
-  refreshToken: string;
-  /** May reduce the scope of the new access token. */
-  scope?: string;
-}
-
-export interface RevokeRefreshTokenRequest extends ClientOverrides {
-  refreshToken: string;
-}
-
-export interface PushedAuthorizationRequest extends ClientOverrides {
-  responseType?: string;
-  redirectUri: string;
-  scope?: string;
-  audience?: string;
-  nonce?: string;
-  responseMode?: string;
-  organization?: string;
-  invitation?: string;
-  connection?: string;
-  /** S256 code challenge of the PKCE verifier. */
-  codeChallenge?: string;
-}
-
-export interface PushedAuthorizationResponse {
-  requestUri: string;
-  expiresIn: number;
-}
-
-/** Internal: ID token checks bound to an existing session. */
-export interface SessionBoundValidation extends IdTokenValidationOptions {
-  /** The refreshed ID token must be about the same user. */
-  expectedSubject?: string;
-}
-
-/** The state `/login` keeps for the code exchange. */
-export interface CodeExchangeChecks {
-  redirectUri: string;
-  state: string;
-  codeVerifier: string;
-  nonce: string;
-  maxAge?: number;
-  organization?: string;
-}
-
-interface ServerState {
-  metadata: oidc.ServerMetadata;
-  keys: JWTVerifyGetKey;
-  jwksUri: string;
-}
-
-/** Body fields no caller may set through `extra`: they carry the client's identity and the grant. */
-const RESERVED_BODY_FIELDS = new Set(['grant_type', 'client_id', 'client_secret', 'client_assertion', 'client_assertion_type']);
-/** Headers the protocol sets itself. */
-const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'dpop', 'content-length', 'host']);
-
 const PASSWORD_REALM_GRANT = 'http://auth0.com/oauth/grant-type/password-realm';
-
-function cleanExtra(extra: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(extra ?? {})) {
-    if (!RESERVED_BODY_FIELDS.has(key) && typeof value === 'string') out[key] = value;
-  }
-  return out;
-}
-
-/** RFC 9110 field names; values of visible bytes, spaces and tabs only (no header injection). */
-const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
-const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-
-/** Refuses headers fetch would reject, naming the header but never echoing its value. */
-function checkHeaders(headers: Record<string, string> | undefined): void {
-  for (const [name, value] of Object.entries(headers ?? {})) {
-    if (!HEADER_NAME.test(name) || typeof value !== 'string' || !HEADER_VALUE.test(value)) {
-      throw new OidcError('ERR_BAD_REQUEST', `request header "${HEADER_NAME.test(name) ? name : 'invalid name'}" is not a valid header`, { status: 400 });
-    }
-  }
-}
 
 /** What went wrong, preferring the caller's abort over the network error it caused. */
 function failure(err: unknown, what: string, signal: AbortSignal | undefined, invalidCode?: ErrorCode): OidcError {
   const answered = err instanceof OidcError || err instanceof oidc.ResponseBodyError;
   if (signal?.aborted && !answered) return abortedError(signal, what);
   return toOidcError(err, what, invalidCode);
-}
-
-function requireString(value: unknown, what: string): void {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new OidcError('ERR_BAD_REQUEST', `${what} is required`, { status: 400 });
-  }
-}
-
-function defined(params: Record<string, string | number | undefined>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(params)) if (value !== undefined) out[key] = String(value);
-  return out;
-}
-
-function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
 
 /**
@@ -206,14 +62,10 @@ export class AuthClient {
   readonly #timeout: number;
   readonly #clockTolerance: number;
   readonly #alg: string;
-  readonly #cacheMaxAge: number;
-  readonly #jwksCooldown: number;
   readonly #tokenEndpointParams: Record<string, string>;
   readonly #insecure: boolean;
   readonly #dpop: DPoPKey | undefined;
-  #server: Promise<ServerState> | undefined;
-  #serverFresh = 0;
-  #keys: { uri: string; keys: JWTVerifyGetKey } | undefined;
+  readonly #discovery: Discovery;
 
   constructor(options: AuthClientOptions) {
     const issuer = new URL(options.issuerBaseURL);
@@ -228,10 +80,16 @@ export class AuthClient {
     this.#timeout = options.httpTimeout ?? 5_000;
     this.#clockTolerance = options.clockTolerance ?? 60;
     this.#alg = options.idTokenSigningAlg ?? 'RS256';
-    this.#cacheMaxAge = options.discoveryCacheMaxAge ?? 600_000;
-    this.#jwksCooldown = options.jwksCooldown ?? 30_000;
     this.#tokenEndpointParams = cleanExtra(options.tokenEndpointParams);
     this.#insecure = isLoopbackHttp(issuer);
+    this.#discovery = new Discovery({
+      issuerBaseURL: this.issuerBaseURL,
+      clientID: this.clientID,
+      timeout: this.#timeout,
+      cacheMaxAge: options.discoveryCacheMaxAge ?? 600_000,
+      jwksCooldown: options.jwksCooldown ?? 30_000,
+      insecure: this.#insecure,
+    });
     this.#dpop = options.dpopKeyPair === undefined ? DPoPKey.fromOption(options.useDPoP) : DPoPKey.fromKeyPair(options.dpopKeyPair, 'dpopKeyPair');
   }
 
@@ -250,7 +108,7 @@ export class AuthClient {
 
   /** The OP's discovered metadata (cached; a failure is not cached). */
   async serverMetadata(): Promise<oidc.ServerMetadata> {
-    return (await this.#discover()).metadata;
+    return (await this.#discovery.get()).metadata;
   }
 
   // ---- grants -------------------------------------------------------------
@@ -504,7 +362,7 @@ export class AuthClient {
 
   /** Internal: validates an ID token with this client's settings. */
   async validateIdToken(idToken: string, validation: SessionBoundValidation = {}): Promise<IdTokenClaims> {
-    const server = await this.#discover();
+    const server = await this.#discovery.get();
     return validateIdToken(idToken, server.keys, this.#idTokenSettings(this.clientID, server), {
       ...validation,
       ...(validation.expectedSubject === undefined ? {} : { sub: validation.expectedSubject }),
@@ -513,7 +371,7 @@ export class AuthClient {
 
   /** Internal: validates a back-channel logout token against the same cached keys and settings as ID tokens. */
   async validateLogoutToken(logoutToken: string): Promise<LogoutTokenClaims> {
-    const server = await this.#discover();
+    const server = await this.#discovery.get();
     return validateLogoutToken(logoutToken, server.keys, this.#idTokenSettings(this.clientID, server));
   }
 
@@ -626,7 +484,7 @@ export class AuthClient {
   ): Promise<{ config: oidc.Configuration; server: ServerState }> {
     checkHeaders(request?.headers);
     // Discovery is shared by every caller: an abort stops this caller waiting, not the discovery.
-    const server = await untilAborted(this.#discover(), request?.signal, 'request');
+    const server = await untilAborted(this.#discovery.get(), request?.signal, 'request');
     const clientID = client.clientID ?? this.clientID;
     const secret = this.#secretFor(client);
     const config = new oidc.Configuration(
@@ -637,72 +495,10 @@ export class AuthClient {
     );
     config.timeout = this.#timeout / 1000;
     if (this.#insecure) oidc.allowInsecureRequests(config);
-    config[oidc.customFetch] = this.#fetcher(request, onResponse);
+    config[oidc.customFetch] = createFetch(this.#timeout, request, onResponse);
     return { config, server };
   }
 
-  /** fetch with the caller's extra headers and abort signal, and the configured timeout. */
-  #fetcher(request?: RequestOptions, onResponse?: (url: string, response: Response) => Promise<void>): oidc.CustomFetch {
-    return async (url, options) => {
-      const headers = new Headers(options.headers as HeadersInit);
-      for (const [name, value] of Object.entries(request?.headers ?? {})) {
-        if (!RESERVED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
-      }
-      const signals = [options.signal, request?.signal, AbortSignal.timeout(this.#timeout)].filter((s): s is AbortSignal => s !== undefined);
-      const response = await fetch(url, { ...options, headers, signal: AbortSignal.any(signals) } as RequestInit);
-      if (onResponse) await onResponse(url, response);
-      return response;
-    };
-  }
-
-  /** Discovery, cached for `discoveryCacheMaxAge`; a failed attempt is forgotten so the next call retries. */
-  #discover(): Promise<ServerState> {
-    if (this.#server !== undefined && Date.now() < this.#serverFresh) return this.#server;
-    const attempt = this.#fetchServer();
-    this.#server = attempt;
-    this.#serverFresh = Number.POSITIVE_INFINITY;
-    attempt.then(
-      () => {
-        if (this.#server === attempt) this.#serverFresh = Date.now() + this.#cacheMaxAge;
-      },
-      () => {
-        if (this.#server === attempt) this.#server = undefined;
-      },
-    );
-    return attempt;
-  }
-
-  async #fetchServer(): Promise<ServerState> {
-    let metadata: oidc.ServerMetadata;
-    try {
-      const discovered = await oidc.discovery(new URL(this.issuerBaseURL), this.clientID, undefined, undefined, {
-        timeout: this.#timeout / 1000,
-        ...(this.#insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
-      });
-      metadata = discovered.serverMetadata();
-    } catch (err) {
-      const cause = toOidcError(err, 'discovery');
-      log('discovery failed: %s', cause.message);
-      throw new OidcError(cause.code === 'ERR_OP_UNREACHABLE' ? 'ERR_OP_UNREACHABLE' : 'ERR_DISCOVERY_FAILED', cause.message, {
-        status: cause.status >= 500 ? cause.status : 502,
-      });
-    }
-    if (!metadata.jwks_uri) throw new OidcError('ERR_DISCOVERY_FAILED', 'discovery: the OP advertises no jwks_uri', { status: 502 });
-    log('discovered %s', metadata.issuer);
-    // Keep the key set (and its cached keys) across rediscovery unless the URI changed.
-    if (this.#keys?.uri !== metadata.jwks_uri) {
-      const jwksUrl = new URL(metadata.jwks_uri);
-      this.#keys = {
-        uri: metadata.jwks_uri,
-        keys: createRemoteJWKSet(jwksUrl, {
-          timeoutDuration: this.#timeout,
-          cooldownDuration: this.#jwksCooldown,
-          cacheMaxAge: this.#cacheMaxAge,
-        }),
-      };
-    }
-    return { metadata, keys: this.#keys.keys, jwksUri: metadata.jwks_uri };
-  }
 }
 
 /** Names a grant for messages and logs; Auth0's long grant URIs get their short name. */

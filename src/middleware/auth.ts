@@ -4,8 +4,7 @@ import { ClientCredentials, type ClientCredentialsRequest } from '../client/clie
 import type { TokenSet } from '../client/token-set.js';
 import { getConfig } from '../config/index.js';
 import type { AuthOptions, Config } from '../config/types.js';
-import { RequestContext } from '../context/request-context.js';
-import { ResponseContext } from '../context/response-context.js';
+import { attachContext } from '../context/attach.js';
 import { debug } from '../debug.js';
 import { Refresher } from '../refresh/index.js';
 import { routeTable } from '../routes/index.js';
@@ -104,8 +103,7 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
   };
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
-    req.oidc = new RequestContext(req, rt);
-    res.oidc = new ResponseContext(req, res, next, rt);
+    attachContext(req, res, next, rt);
     rt.sessions.load(req, res, (err?: unknown) => {
       if (err) return next(err);
       const route = routes.get(`${req.method} ${req.path}`);

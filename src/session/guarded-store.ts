@@ -52,7 +52,9 @@ export class GuardedStore extends session.Store {
 
   override touch(sid: string, sess: session.SessionData, callback?: Callback): void {
     const done = callback ?? (() => {});
-    if (typeof this.inner.touch !== 'function') return done();
+    // With a persistent cookie every write already stored the session's end (the cookie's expiry),
+    // and a rolling session is written again as it rolls: touching would store the same expiry.
+    if (typeof this.inner.touch !== 'function' || sess.cookie?.expires) return done();
     this.#call((cb) => (this.inner.touch as NonNullable<session.Store['touch']>)(sid, sess, cb), done);
   }
 
@@ -97,14 +99,11 @@ export class GuardedStore extends session.Store {
 
   #call<T>(op: (cb: Callback<T>) => void, callback: Callback<T>): void {
     let settled = false;
-    const timer = setTimeout(() => {
-      settled = true;
-      callback(unavailable());
-    }, this.#timeout);
+    let timer: NodeJS.Timeout | undefined;
     const finish: Callback<T> = (err, value) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      if (timer !== undefined) clearTimeout(timer);
       if (err) callback(err instanceof OidcError ? err : unavailable());
       else callback(null, value);
     };
@@ -112,6 +111,15 @@ export class GuardedStore extends session.Store {
       op(finish);
     } catch {
       finish(unavailable());
+    }
+    // Only a call still pending needs a deadline: the in-process store answers at once, and a
+    // timer per store call is a measurable part of a signed-in request.
+    if (!settled) {
+      timer = setTimeout(() => {
+        if (settled) return;
+        settled = true;
+        callback(unavailable());
+      }, this.#timeout);
     }
   }
 }
