@@ -70,6 +70,11 @@ export class OidcError extends Error {
     if (typeof text !== 'string' || text.length === 0) return undefined;
     return text.replace(/[^\x20-\x7e]/g, '?').slice(0, 200);
   }
+
+  /** An OP `error` code when it is a plain ASCII word; anything else is never echoed. */
+  static errorCode(value: unknown): string | undefined {
+    return typeof value === 'string' && /^[\w.:-]{1,64}$/.test(value) ? value : undefined;
+  }
 }
 
 /** `mfa_required` from a password grant: the app continues with Auth0's MFA API using `mfaToken`. */

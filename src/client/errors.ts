@@ -57,9 +57,8 @@ export function toOidcError(err: unknown, what: string, invalidCode: ErrorCode =
   return new OidcError(invalidCode, `${what}: ${message}`, { status: invalidCode === 'ERR_INVALID_RESPONSE' ? 502 : 400 });
 }
 
-/** OP error codes are ASCII words; anything else is not echoed. */
 function safeWord(value: string): string {
-  return /^[\w.:-]{1,64}$/.test(value) ? value : 'invalid error code';
+  return OidcError.errorCode(value) ?? 'invalid error code';
 }
 
 function isTimeout(err: unknown): boolean {

@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { toOidcError } from '../client/errors.js';
+import { isLoopbackHttp } from '../client/http.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { DPoPKey } from './key.js';
@@ -34,9 +35,6 @@ export type ProtectedResourceToken = string | { access_token: string; token_type
 /** Headers only the library sets. */
 const OWN_HEADERS = ['authorization', 'dpop'];
 
-function isLoopbackHttp(url: URL): boolean {
-  return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
-}
 
 /**
  * Whether no answer came: fetch's "fetch failed", an abort or a timeout,

@@ -5,7 +5,6 @@ import type { TokenSet } from '../client/token-set.js';
 import { getConfig } from '../config/index.js';
 import type { AuthOptions, Config } from '../config/types.js';
 import { attachContext } from '../context/attach.js';
-import { debug } from '../debug.js';
 import { Refresher } from '../refresh/index.js';
 import { routeTable } from '../routes/index.js';
 import type { Runtime } from '../runtime.js';
@@ -14,8 +13,6 @@ import { MemoryLogoutIndex } from '../session/logout-index.js';
 import { TransactionCookies } from '../transaction/index.js';
 import { trySilentLogin } from './attempt-silent-login.js';
 import { requireLogin } from './require-login.js';
-
-const log = debug('auth');
 
 /** The middleware `auth()` returns, with the `AuthClient` and config it uses. */
 export interface AuthMiddleware extends RequestHandler {
@@ -92,14 +89,15 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     guard(req, res, next);
   };
 
+  const protect = (req: Request, res: Response, next: NextFunction): void => {
+    if (config.authRequired && req.session?.oidc === undefined) return requireLogin(rt, req, res, next, config.errorOnRequiredAuth);
+    next();
+  };
+
   const guard = (req: Request, res: Response, next: NextFunction): void => {
-    const protect = (): void => {
-      if (config.authRequired && req.session?.oidc === undefined) return requireLogin(rt, req, res, next, config.errorOnRequiredAuth);
-      next();
-    };
     // A silent attempt comes first, so a user with an OP session never sees the login page.
-    if (config.attemptSilentLogin) return trySilentLogin(rt, req, res, protect);
-    protect();
+    if (config.attemptSilentLogin) return trySilentLogin(rt, req, res, () => protect(req, res, next));
+    protect(req, res, next);
   };
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {

@@ -7,7 +7,7 @@ import type { Config } from '../config/types.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
-import { copyTokens } from '../session/guarded-store.js';
+import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
 import { processRefreshLock, withLock, type RefreshLock } from './lock.js';
 import { mergeRefreshed } from './merge.js';
 
@@ -325,15 +325,11 @@ function sameUserAs(idToken: string): SessionBoundValidation {
 function storeCall<T>(op: (cb: (err?: unknown, value?: T) => void) => void): Promise<T | undefined> {
   return new Promise((resolve, reject) => {
     try {
-      op((err, value) => (err ? reject(storeError(err)) : resolve(value)));
+      op((err, value) => (err ? reject(storeUnavailable(err)) : resolve(value)));
     } catch (err) {
-      reject(storeError(err));
+      reject(storeUnavailable(err));
     }
   });
-}
-
-function storeError(err: unknown): OidcError {
-  return err instanceof OidcError ? err : new OidcError('ERR_SESSION_STORE_UNAVAILABLE', 'the session store is unavailable', { status: 503 });
 }
 
 function tokenOf(data: OidcSession): AccessTokenData {

@@ -4,6 +4,7 @@ import { LOGOUT_TOKEN_MAX_AGE, type LogoutTokenClaims } from '../client/logout-t
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { storeUnavailable } from '../session/guarded-store.js';
 import type { LogoutIndex } from '../session/logout-index.js';
 import { readForm, single } from './form.js';
 
@@ -70,7 +71,5 @@ async function destroyAll(store: Store, index: LogoutIndex, key: string, session
   const ttl = absoluteDuration === false ? rollingDuration : absoluteDuration;
   await Promise.allSettled(failed.map((sid) => index.add([key], sid, ttl)));
   const first = results.find((r): r is PromiseRejectedResult => r.status === 'rejected')?.reason;
-  throw first instanceof OidcError
-    ? first
-    : new OidcError('ERR_SESSION_STORE_UNAVAILABLE', 'the session store is unavailable', { status: 503 });
+  throw storeUnavailable(first);
 }

@@ -4,8 +4,9 @@ import type { OidcSession } from './data.js';
 
 type Callback<T = void> = (err?: unknown, value?: T) => void;
 
-function unavailable(): OidcError {
-  return new OidcError('ERR_SESSION_STORE_UNAVAILABLE', 'the session store is unavailable', { status: 503 });
+/** The 503 a failing or slow session store gives; an `OidcError` already raised passes through. */
+export function storeUnavailable(err?: unknown): OidcError {
+  return err instanceof OidcError ? err : new OidcError('ERR_SESSION_STORE_UNAVAILABLE', 'the session store is unavailable', { status: 503 });
 }
 
 /**
@@ -104,13 +105,13 @@ export class GuardedStore extends session.Store {
       if (settled) return;
       settled = true;
       if (timer !== undefined) clearTimeout(timer);
-      if (err) callback(err instanceof OidcError ? err : unavailable());
+      if (err) callback(storeUnavailable(err));
       else callback(null, value);
     };
     try {
       op(finish);
     } catch {
-      finish(unavailable());
+      finish(storeUnavailable());
     }
     // Only a call still pending needs a deadline: the in-process store answers at once, and a
     // timer per store call is a measurable part of a signed-in request.
@@ -118,7 +119,7 @@ export class GuardedStore extends session.Store {
       timer = setTimeout(() => {
         if (settled) return;
         settled = true;
-        callback(unavailable());
+        callback(storeUnavailable());
       }, this.#timeout);
     }
   }

@@ -4,7 +4,7 @@ import type { Config, SessionTokens } from '../config/types.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { nowSeconds, type OidcSession } from './data.js';
-import { GuardedStore } from './guarded-store.js';
+import { GuardedStore, storeUnavailable } from './guarded-store.js';
 import { MemoryStore } from './memory-store.js';
 
 export { MemoryStore } from './memory-store.js';
@@ -100,21 +100,21 @@ export class Sessions {
         { status: 500 },
       );
     }
-    await new Promise<void>((resolve, reject) => req.session.regenerate((err: unknown) => (err ? reject(wrapStoreError(err)) : resolve())));
+    await new Promise<void>((resolve, reject) => req.session.regenerate((err: unknown) => (err ? reject(storeUnavailable(err)) : resolve())));
     const now = nowSeconds();
     const data: OidcSession = { ...tokens, v: 1, created_at: now, last_seen: now };
     if (tokens.access_token !== undefined) data.issued_at = now;
     req.session.oidc = data;
     this.#setCookieLifetime(req, data);
     this.store?.markNew(req.session);
-    await new Promise<void>((resolve, reject) => req.session.save((err: unknown) => (err ? reject(wrapStoreError(err)) : resolve())));
+    await new Promise<void>((resolve, reject) => req.session.save((err: unknown) => (err ? reject(storeUnavailable(err)) : resolve())));
     log('session established');
   }
 
   /** Ends the session on the server and clears its cookie. */
   async end(req: Request, res: Response): Promise<void> {
     if (req.session === undefined) return;
-    await new Promise<void>((resolve, reject) => req.session.destroy((err: unknown) => (err ? reject(wrapStoreError(err)) : resolve())));
+    await new Promise<void>((resolve, reject) => req.session.destroy((err: unknown) => (err ? reject(storeUnavailable(err)) : resolve())));
     res.clearCookie(this.#cookieName, {
       path: this.#config.session.cookie.path,
       ...(this.#config.session.cookie.domain === undefined ? {} : { domain: this.#config.session.cookie.domain }),
@@ -148,7 +148,7 @@ export class Sessions {
     if (this.#remaining(data, now) <= 0) {
       log('session expired');
       delete req.session.oidc;
-      req.session.destroy((err: unknown) => next(err ? wrapStoreError(err) : undefined));
+      req.session.destroy((err: unknown) => next(err ? storeUnavailable(err) : undefined));
       return;
     }
     if (this.#config.session.rolling && now - data.last_seen >= Math.min(ACTIVITY_WRITE_INTERVAL, this.#config.session.rollingDuration / 10)) {
@@ -170,6 +170,4 @@ function forgetFailedLoad(req: Request, err: unknown): unknown {
   return err;
 }
 
-function wrapStoreError(err: unknown): OidcError {
-  return err instanceof OidcError ? err : new OidcError('ERR_SESSION_STORE_UNAVAILABLE', 'the session store is unavailable', { status: 503 });
-}
+
