@@ -1,20 +1,26 @@
 /**
- * The README's tables are checked against the code, so they cannot drift:
- * the configuration table against OPTION_SPECS (both ways: names, env vars,
- * defaults), the error codes against the ErrorCode union, the npm commands
- * against package.json, and its in-page links against its headings.
+ * The docs' tables are checked against the code, so they cannot drift: the
+ * configuration table (docs/configuration.md) against OPTION_SPECS (both
+ * ways: names, env vars, defaults), the error codes (docs/errors.md) against
+ * the ErrorCode union, the npm commands of the README and every guide against
+ * package.json, and every link between them against the files and headings.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { OPTION_SPECS } from '../../src/config/schema.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const README = read('README.md');
+const GUIDES = readdirSync(new URL('../../docs/', import.meta.url)).filter((name) => name.endsWith('.md'));
+const CONFIGURATION = read('docs/configuration.md');
+const ERRORS = read('docs/errors.md');
+/** The README and every guide, by path from the project root. */
+const PAGES = new Map<string, string>([['README.md', README], ...GUIDES.map((name): [string, string] => [`docs/${name}`, read(`docs/${name}`)])]);
 
 /** The rows of the Markdown table whose header row is `header`, as trimmed cells (`\|` unescaped). */
 function tableAfter(markdown: string, header: string): string[][] {
   const lines = markdown.split('\n');
   const start = lines.findIndex((line) => line.trim() === header);
-  if (start < 0) throw new Error(`README: no table with the header ${header}`);
+  if (start < 0) throw new Error(`docs: no table with the header ${header}`);
   const rows: string[][] = [];
   // Skip the header and its |---| line; the table ends at the first line that is not a row.
   for (const line of lines.slice(start + 2)) {
@@ -37,7 +43,7 @@ function code(cell: string): string {
 }
 
 describe('configuration table', () => {
-  const rows = tableAfter(README, '| Option | Env var | Default | Meaning |');
+  const rows = tableAfter(CONFIGURATION, '| Option | Env var | Default | Meaning |');
   const documented = new Map(rows.map((cells) => [code(cells[0] as string), cells]));
 
   test('lists each option once', () => {
@@ -65,7 +71,7 @@ describe('error codes table', () => {
   const source = read('src/errors.ts');
   const union = /export type ErrorCode =([^;]+);/.exec(source)?.[1] ?? '';
   const codes = [...union.matchAll(/'(ERR_[A-Z_]+)'/g)].map((m) => m[1] as string);
-  const rows = tableAfter(README, '| Code | Status | When |');
+  const rows = tableAfter(ERRORS, '| Code | Status | When |');
 
   test('lists exactly the ErrorCode union', () => {
     expect(codes.length).toBeGreaterThan(10);
@@ -80,27 +86,51 @@ describe('error codes table', () => {
   });
 });
 
-test('every npm command in the README is a script of package.json', () => {
+test('every npm command in the README and the guides is a script of package.json', () => {
   const { scripts } = JSON.parse(read('package.json')) as { scripts: Record<string, string> };
-  const commands = [...README.matchAll(/\bnpm run ([\w:-]+)/g)].map((m) => m[1] as string);
+  const commands = [...PAGES.values()].flatMap((page) => [...page.matchAll(/\bnpm run ([\w:-]+)/g)].map((m) => m[1] as string));
   expect(commands).toEqual(expect.arrayContaining(['demo', 'test:e2e', 'docs']));
   expect(commands.filter((name) => scripts[name] === undefined)).toEqual([]);
   expect(scripts.test).toBeDefined();
 });
 
-test('in-page links point at a heading or an anchor of the README', () => {
-  // GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens.
+test('the README links every guide', () => {
+  const linked = new Set([...README.matchAll(/\]\(docs\/([\w-]+\.md)\)/g)].map((m) => m[1] as string));
+  expect(GUIDES.filter((name) => !linked.has(name))).toEqual([]);
+});
+
+test('the README stays short enough to read in five minutes', () => {
+  expect(README.split('\n').length).toBeLessThan(250);
+});
+
+/** GitHub's heading ids: lower case, punctuation dropped, spaces to hyphens. */
+function anchorsOf(markdown: string): Set<string> {
   const slug = (heading: string) =>
     heading
       .toLowerCase()
       .replace(/[^\p{L}\p{N}\s_-]/gu, '')
       .trim()
       .replace(/\s/g, '-');
-  const targets = new Set([
-    ...[...README.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1] as string)),
-    ...[...README.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1] as string),
+  return new Set([
+    ...[...markdown.matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1] as string)),
+    ...[...markdown.matchAll(/<a id="([^"]+)"><\/a>/g)].map((m) => m[1] as string),
   ]);
-  const links = [...README.matchAll(/\]\(#([^)]+)\)/g)].map((m) => m[1] as string);
-  expect(links.length).toBeGreaterThan(5);
-  expect(links.filter((link) => !targets.has(link))).toEqual([]);
+}
+
+test('every link between the README and the guides points at a file and heading that exist', () => {
+  const broken: string[] = [];
+  let count = 0;
+  for (const [path, markdown] of PAGES) {
+    const dir = path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '';
+    for (const [, target] of markdown.matchAll(/\]\(((?:[\w./-]+\.md)?(?:#[\w-]+)?)\)/g)) {
+      if (target === undefined || target === '') continue;
+      count += 1;
+      const [file, anchor] = target.split('#') as [string, string | undefined];
+      const targetPath = file === '' ? path : new URL(file, `file:///${dir}`).pathname.slice(1);
+      const page = PAGES.get(targetPath) ?? (existsSync(new URL(`../../${targetPath}`, import.meta.url)) ? read(targetPath) : undefined);
+      if (page === undefined || (anchor !== undefined && !anchorsOf(page).has(anchor))) broken.push(`${path} -> ${target}`);
+    }
+  }
+  expect(count).toBeGreaterThan(20);
+  expect(broken).toEqual([]);
 });
