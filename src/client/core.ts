@@ -6,6 +6,8 @@ import { untilAborted } from './abort.js';
 import { Discovery, type ServerState } from './discovery.js';
 import { checkHeaders, createFetch, isLoopbackHttp } from './http.js';
 import { cleanExtra, type AuthClientOptions, type ClientOverrides, type RequestOptions } from './requests.js';
+import type { SigningKey } from './signing-key.js';
+import { resolveTransport, type ResolvedTransport } from './transport.js';
 
 /** An openid-client configuration for one call, with the discovered server it was built from. */
 export interface CallConfiguration {
@@ -23,7 +25,6 @@ export class ClientCore {
   readonly clientID: string;
   readonly #clientSecret: string | undefined;
   readonly #method: ClientAuthMethod;
-  readonly #signingKey: CryptoKey | undefined;
   readonly #timeout: number;
   readonly #clockTolerance: number;
   readonly #alg: string;
@@ -33,6 +34,8 @@ export class ClientCore {
   /** The DPoP key, when tokens are sender-constrained. */
   readonly dpop: DPoPKey | undefined;
   readonly discovery: Discovery;
+  /** customFetch, mTLS, client assertion and JAR keys, checked together at construction. */
+  readonly transport: ResolvedTransport;
 
   constructor(options: AuthClientOptions) {
     const issuer = new URL(options.issuerBaseURL);
@@ -42,8 +45,8 @@ export class ClientCore {
     this.issuerBaseURL = options.issuerBaseURL.replace(/\/+$/, '');
     this.clientID = options.clientID;
     this.#clientSecret = options.clientSecret;
-    this.#method = options.clientAuthMethod ?? (options.clientSecret ? 'client_secret_basic' : 'none');
-    this.#signingKey = options.clientAssertionSigningKey;
+    this.transport = resolveTransport(options);
+    this.#method = this.transport.clientAuthMethod;
     this.#timeout = options.httpTimeout ?? 5_000;
     this.#clockTolerance = options.clockTolerance ?? 60;
     this.#alg = options.idTokenSigningAlg ?? 'RS256';
@@ -56,6 +59,7 @@ export class ClientCore {
       cacheMaxAge: options.discoveryCacheMaxAge ?? 600_000,
       jwksCooldown: options.jwksCooldown ?? 30_000,
       insecure: this.#insecure,
+      fetch: this.transport.fetch,
     });
     this.dpop = options.dpopKeyPair === undefined ? DPoPKey.fromOption(options.useDPoP) : DPoPKey.fromKeyPair(options.dpopKeyPair, 'dpopKeyPair');
   }
@@ -82,7 +86,7 @@ export class ClientCore {
     return client.clientSecret ?? ((client.clientID ?? this.clientID) === this.clientID ? this.#clientSecret : undefined);
   }
 
-  #clientAuth(clientID: string, secret: string | undefined): oidc.ClientAuth {
+  async #clientAuth(clientID: string, secret: string | undefined): Promise<oidc.ClientAuth> {
     switch (this.authMethod(clientID, secret)) {
       case 'client_secret_basic':
         return oidc.ClientSecretBasic(secret);
@@ -91,7 +95,11 @@ export class ClientCore {
       case 'client_secret_jwt':
         return oidc.ClientSecretJwt(secret);
       case 'private_key_jwt':
-        return oidc.PrivateKeyJwt(this.#signingKey as CryptoKey);
+        return oidc.PrivateKeyJwt(await (this.transport.assertionKey as SigningKey).privateKey());
+      case 'tls_client_auth':
+      case 'self_signed_tls_client_auth':
+        // The certificate itself is presented by the app's customFetch; the body carries client_id.
+        return oidc.TlsClientAuth();
       default:
         return oidc.None();
     }
@@ -111,12 +119,17 @@ export class ClientCore {
     const config = new oidc.Configuration(
       server.metadata,
       clientID,
-      { id_token_signed_response_alg: this.#alg, [oidc.clockTolerance]: this.#clockTolerance },
-      this.#clientAuth(clientID, secret),
+      {
+        id_token_signed_response_alg: this.#alg,
+        [oidc.clockTolerance]: this.#clockTolerance,
+        // Token, PAR, revocation and userinfo requests then go to the OP's mtls_endpoint_aliases.
+        ...(this.transport.mtls ? { use_mtls_endpoint_aliases: true } : {}),
+      },
+      await this.#clientAuth(clientID, secret),
     );
     config.timeout = this.#timeout / 1000;
     if (this.#insecure) oidc.allowInsecureRequests(config);
-    config[oidc.customFetch] = createFetch(this.#timeout, request, onResponse);
+    config[oidc.customFetch] = createFetch(this.#timeout, request, onResponse, this.transport.fetch);
     return { config, server };
   }
 }

@@ -15,5 +15,5 @@ export async function fetchProtectedResource(
     config[oidc.customFetch] = fetcher;
     return config;
   };
-  return fetchWithToken(makeConfig, core.dpop, accessToken, url, init);
+  return fetchWithToken(makeConfig, core.dpop, accessToken, url, init, core.transport.fetch);
 }

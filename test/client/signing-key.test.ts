@@ -1,4 +1,4 @@
-import { generateKeyPairSync } from 'node:crypto';
+import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { inspect } from 'node:util';
 import { exportJWK, generateKeyPair, importJWK, jwtVerify, SignJWT, type JWK } from 'jose';
 import { SigningKey } from '../../src/client/signing-key.js';
@@ -12,7 +12,7 @@ async function roundTrip(key: SigningKey, publicJwk: JWK): Promise<void> {
 }
 
 function pemPair(type: 'rsa' | 'ec' | 'ed25519', options: Record<string, unknown>, privateType = 'pkcs8') {
-  const { privateKey, publicKey } = generateKeyPairSync(type as 'rsa', options as never);
+  const { privateKey, publicKey } = generateKeyPairSync(type as 'rsa', options as never) as unknown as { privateKey: KeyObject; publicKey: KeyObject };
   return {
     pem: privateKey.export({ format: 'pem', type: privateType as 'pkcs8' }) as string,
     publicJwk: publicKey.export({ format: 'jwk' }) as JWK,
