@@ -1,3 +1,5 @@
+import type { TLSSocket } from 'node:tls';
+
 import type { Configuration, JWKS } from 'oidc-provider';
 
 import { memoryAdapter } from '../memory-adapter.js';
@@ -7,6 +9,44 @@ import type { OPState } from './state.js';
 
 /** The oidc-provider configuration: Auth0-like claims, scopes, parameters and features. */
 export function configuration(state: OPState): Configuration {
+  const built = baseConfiguration(state);
+  if (state.mtlsOrigin !== undefined) addMtls(built, state.mtlsOrigin);
+  state.options.configure?.(built);
+  return built;
+}
+
+/**
+ * RFC 8705 on the client-certificate port: tls_client_auth against the test CA (subject DN),
+ * self_signed_tls_client_auth against the client's registered certificate, certificate-bound
+ * tokens, and the port advertised as mtls_endpoint_aliases.
+ */
+function addMtls(built: Configuration, origin: string): void {
+  const peer = (ctx: { req: { socket: unknown } }) => (ctx.req.socket as TLSSocket).getPeerX509Certificate?.();
+  built.features = {
+    ...built.features,
+    mTLS: {
+      enabled: true,
+      certificateBoundAccessTokens: true,
+      tlsClientAuth: true,
+      selfSignedTlsClientAuth: true,
+      getCertificate: (ctx) => peer(ctx),
+      certificateAuthorized: (ctx) => (ctx.req.socket as TLSSocket).authorized === true,
+      certificateSubjectMatches: (ctx, property, expected) => property === 'tls_client_auth_subject_dn' && peer(ctx)?.subject === expected,
+    },
+  };
+  built.discovery = {
+    ...built.discovery,
+    mtls_endpoint_aliases: {
+      token_endpoint: `${origin}/token`,
+      pushed_authorization_request_endpoint: `${origin}/request`,
+      revocation_endpoint: `${origin}/token/revocation`,
+      userinfo_endpoint: `${origin}/me`,
+      introspection_endpoint: `${origin}/token/introspection`,
+    },
+  };
+}
+
+function baseConfiguration(state: OPState): Configuration {
   const { options, store, clients, privateJwks, cookieKeys, dpopNonceSecret, accessTokenTTL, idTokenTTL, refreshTokenTTL } = state;
   const { dpop } = options;
   const requireDpopNonce = typeof dpop === 'object' && dpop.requireNonce;

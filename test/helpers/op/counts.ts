@@ -1,4 +1,5 @@
 import type * as http from 'node:http';
+import type { TLSSocket } from 'node:tls';
 
 import type { OPState } from './state.js';
 import type { TestOPCounts } from './types.js';
@@ -40,7 +41,16 @@ export function countRequest(state: OPState, path: string): void {
 export function recordTokenRequest(state: OPState, req: http.IncomingMessage, params: URLSearchParams | undefined): void {
   const grantType = params?.get('grant_type') ?? 'unknown';
   state.counts.token[grantType] = (state.counts.token[grantType] ?? 0) + 1;
-  state.tokenRequests.push({ grantType, headers: { ...req.headers }, params: params ? paramsToRecord(params) : {} });
+  // which port (the mTLS one or not) and which client certificate, for the mTLS tests
+  const socket = req.socket as TLSSocket;
+  const certificate = typeof socket.getPeerX509Certificate === 'function' ? socket.getPeerX509Certificate() : undefined;
+  state.tokenRequests.push({
+    grantType,
+    headers: { ...req.headers },
+    params: params ? paramsToRecord(params) : {},
+    port: socket.localPort ?? 0,
+    ...(certificate === undefined ? {} : { clientCertificate: certificate.subject }),
+  });
 }
 
 /** Zeroes counts and empties the records. */

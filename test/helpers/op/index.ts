@@ -9,6 +9,7 @@
 import '../quiet.js'; // must stay first: silences oidc-provider's console notices
 
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
 
 import { endSession } from './backchannel-logout.js';
@@ -35,34 +36,52 @@ export type * from './types.js';
 
 export async function createTestOP(options: TestOPOptions = {}): Promise<TestOP> {
   const state = await createState(options);
+  const { tls } = options;
   let server: http.Server | undefined;
+  let mtlsServer: https.Server | undefined;
+  let mtlsPort = 0;
 
-  // --- lifecycle ----------------------------------------------------------------------------------
-  async function start(): Promise<void> {
-    if (server) return;
-    const s = http.createServer(requestListener(state));
-    await new Promise<void>((resolve, reject) => {
+  function listen(s: http.Server, port: number): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
       s.once('error', reject);
-      s.listen(state.port, '127.0.0.1', () => {
+      s.listen(port, '127.0.0.1', () => {
         s.off('error', reject);
-        resolve();
+        resolve((s.address() as AddressInfo).port);
       });
     });
-    server = s;
-    // the first start may have asked for any free port: keep it for later restarts
-    state.port = (s.address() as AddressInfo).port;
   }
 
-  async function stop(): Promise<void> {
-    const s = server;
-    if (!s) return;
-    server = undefined;
-    await new Promise<void>((resolve) => {
+  function close(s: http.Server): Promise<void> {
+    return new Promise<void>((resolve) => {
       s.close(() => resolve());
       // close() alone waits for keep-alive connections (e.g. fetch's pool) to go idle and time out;
       // destroy them so the OP is unreachable right away
       s.closeAllConnections();
     });
+  }
+
+  // --- lifecycle ----------------------------------------------------------------------------------
+  async function start(): Promise<void> {
+    if (server) return;
+    const listener = requestListener(state);
+    const s = tls ? https.createServer({ cert: tls.cert, key: tls.key }, listener) : http.createServer(listener);
+    // the first start may have asked for any free port: keep it for later restarts
+    state.port = await listen(s, state.port);
+    server = s;
+    if (tls?.mtls) {
+      // asks every client for a certificate, verified against the test CA by tls_client_auth
+      const m = https.createServer({ cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, listener);
+      mtlsPort = await listen(m, mtlsPort);
+      mtlsServer = m;
+    }
+  }
+
+  async function stop(): Promise<void> {
+    const s = server;
+    const m = mtlsServer;
+    server = undefined;
+    mtlsServer = undefined;
+    await Promise.all([s ? close(s) : undefined, m ? close(m) : undefined]);
   }
 
   if (options.autoStart === false && state.port === 0) {
@@ -73,7 +92,8 @@ export async function createTestOP(options: TestOPOptions = {}): Promise<TestOP>
     await new Promise<void>((resolve) => probe.close(() => resolve()));
   }
   if (options.autoStart !== false) await start();
-  state.issuer = `http://127.0.0.1:${state.port}`;
+  state.issuer = `${tls ? 'https' : 'http'}://127.0.0.1:${state.port}`;
+  if (tls?.mtls) state.mtlsOrigin = `https://127.0.0.1:${mtlsPort}`;
   try {
     await installProvider(state);
   } catch (err) {
@@ -87,6 +107,9 @@ export async function createTestOP(options: TestOPOptions = {}): Promise<TestOP>
     },
     get port() {
       return state.port;
+    },
+    get mtlsOrigin() {
+      return state.mtlsOrigin;
     },
     appBaseURL: state.appBaseURL,
     get provider() {

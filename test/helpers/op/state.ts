@@ -51,6 +51,8 @@ export interface OPState {
   readonly rawParams: WeakMap<http.IncomingMessage, URLSearchParams>;
   port: number;
   issuer: string;
+  /** 'https://127.0.0.1:<port>' of the client-certificate port, with options.tls.mtls */
+  mtlsOrigin: string | undefined;
   provider: Provider | undefined;
   providerCallback: ((req: http.IncomingMessage, res: http.ServerResponse) => unknown) | undefined;
 }
@@ -80,6 +82,7 @@ export async function createState(options: TestOPOptions): Promise<OPState> {
     rawParams: new WeakMap(),
     port: options.port ?? 0,
     issuer: '',
+    mtlsOrigin: undefined,
     provider: undefined,
     providerCallback: undefined,
   };

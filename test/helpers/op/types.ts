@@ -1,3 +1,4 @@
+import type { Configuration } from 'oidc-provider';
 import type { JWK } from 'jose';
 import type Provider from 'oidc-provider';
 import type { ClientMetadata } from 'oidc-provider';
@@ -40,6 +41,14 @@ export interface TestOPOptions {
   pkceRequired?: boolean;
   /** space separated scopes of every resource server; default DEFAULT_RESOURCE_SCOPE */
   resourceScope?: string;
+  /**
+   * Serve https with this server certificate. With `mtls`, a second https port asks for client
+   * certificates (checked against `ca`) and discovery advertises it as `mtls_endpoint_aliases`;
+   * oidc-provider's mTLS client authentication and certificate-bound tokens are on.
+   */
+  tls?: { cert: string; key: string; ca: string; mtls?: boolean };
+  /** changes oidc-provider's configuration before the Provider is built (JAR, extra features) */
+  configure?: (configuration: Configuration) => void;
 }
 
 export interface TestOPCounts {
@@ -59,6 +68,10 @@ export interface TokenRequestRecord {
   grantType: string;
   headers: Record<string, string | string[] | undefined>;
   params: Record<string, unknown>;
+  /** the OP's port the request arrived on */
+  port: number;
+  /** the subject of the TLS client certificate, when one was presented */
+  clientCertificate?: string;
 }
 
 export type IdTokenTamperer = (
@@ -75,9 +88,11 @@ export interface BackchannelLogoutRecord {
 }
 
 export interface TestOP {
-  /** 'http://127.0.0.1:<port>' (no trailing slash) */
+  /** 'http://127.0.0.1:<port>' (no trailing slash; https with options.tls) */
   readonly issuer: string;
   readonly port: number;
+  /** 'https://127.0.0.1:<port>' of the client-certificate port (options.tls.mtls), else undefined */
+  readonly mtlsOrigin: string | undefined;
   readonly appBaseURL: string;
   /** the current Provider (rotateKeys() replaces it) */
   readonly provider: Provider;
