@@ -34,6 +34,7 @@ function addMtls(built: Configuration, origin: string): void {
       certificateSubjectMatches: (ctx, property, expected) => property === 'tls_client_auth_subject_dn' && peer(ctx)?.subject === expected,
     },
   };
+  built.clientAuthMethods = ['client_secret_basic', 'client_secret_jwt', 'client_secret_post', 'private_key_jwt', 'none', 'tls_client_auth', 'self_signed_tls_client_auth'];
   built.discovery = {
     ...built.discovery,
     mtls_endpoint_aliases: {
