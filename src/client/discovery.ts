@@ -1,8 +1,10 @@
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch as joseCustomFetch, type JWTVerifyGetKey } from 'jose';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { toOidcError } from './errors.js';
+import { boundedFetch } from './http.js';
+import type { CustomFetch } from './transport.js';
 
 const log = debug('client');
 
@@ -25,6 +27,8 @@ export interface DiscoveryOptions {
   jwksCooldown: number;
   /** Allow http (loopback issuers only). */
   insecure: boolean;
+  /** The app's `customFetch`, for discovery and the JWKS too. */
+  fetch?: CustomFetch | undefined;
 }
 
 /**
@@ -60,11 +64,13 @@ export class Discovery {
 
   async #fetch(): Promise<ServerState> {
     const { issuerBaseURL, clientID, timeout, insecure } = this.#options;
+    const base = this.#options.fetch;
     let metadata: oidc.ServerMetadata;
     try {
       const discovered = await oidc.discovery(new URL(issuerBaseURL), clientID, undefined, undefined, {
         timeout: timeout / 1000,
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
+        ...(base === undefined ? {} : { [oidc.customFetch]: (url: string, init: oidc.CustomFetchOptions) => boundedFetch(base, url, init as RequestInit, init.signal ?? AbortSignal.timeout(timeout)) }),
       });
       metadata = discovered.serverMetadata();
     } catch (err) {
@@ -84,6 +90,7 @@ export class Discovery {
           timeoutDuration: timeout,
           cooldownDuration: this.#options.jwksCooldown,
           cacheMaxAge: this.#options.cacheMaxAge,
+          ...(base === undefined ? {} : { [joseCustomFetch]: (url: string, init: RequestInit) => boundedFetch(base, url, init, init.signal ?? AbortSignal.timeout(timeout)) }),
         }),
       };
     }

@@ -1,6 +1,7 @@
 import type * as oidc from 'openid-client';
 import { OidcError } from '../errors.js';
 import type { RequestOptions } from './requests.js';
+import type { CustomFetch } from './transport.js';
 
 /** Headers the protocol sets itself; a caller's extra headers never replace them. */
 const RESERVED_HEADERS = new Set(['authorization', 'content-type', 'dpop', 'content-length', 'host']);
@@ -23,13 +24,40 @@ export function isLoopbackHttp(url: URL): boolean {
 }
 
 /**
+ * Calls `base` (the app's `customFetch`, or the global fetch) with `signal`,
+ * and settles when the signal fires even if `base` ignores it: the timeout
+ * and the caller's abort bound every request, whatever fetch the app brings.
+ */
+export function boundedFetch(base: CustomFetch | undefined, url: string, init: RequestInit, signal: AbortSignal): Promise<Response> {
+  if (base === undefined) return fetch(url, { ...init, signal });
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<Response>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const settle = () => signal.removeEventListener('abort', onAbort);
+    base(url, { ...init, signal }).then(
+      (response) => {
+        settle();
+        resolve(response);
+      },
+      (err: unknown) => {
+        settle();
+        reject(err);
+      },
+    );
+  });
+}
+
+/**
  * fetch for openid-client with the caller's extra headers and abort signal,
- * and `timeout` ms at most; `onResponse` may read a response (a clone) first.
+ * and `timeout` ms at most, through the app's `customFetch` when it has one;
+ * `onResponse` may read a response (a clone) first.
  */
 export function createFetch(
   timeout: number,
   request?: RequestOptions,
   onResponse?: (url: string, response: Response) => Promise<void>,
+  base?: CustomFetch,
 ): oidc.CustomFetch {
   return async (url, options) => {
     const headers = new Headers(options.headers as HeadersInit);
@@ -37,7 +65,7 @@ export function createFetch(
       if (!RESERVED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
     }
     const signals = [options.signal, request?.signal, AbortSignal.timeout(timeout)].filter((s): s is AbortSignal => s !== undefined);
-    const response = await fetch(url, { ...options, headers, signal: AbortSignal.any(signals) } as RequestInit);
+    const response = await boundedFetch(base, url, { ...options, headers } as RequestInit, AbortSignal.any(signals));
     if (onResponse) await onResponse(url, response);
     return response;
   };

@@ -18,3 +18,5 @@ export type {
 export type { IdTokenValidationOptions, IdTokenClaims } from './id-token.js';
 export type { TokenSet } from './token-set.js';
 export type { LogoutTokenClaims } from './logout-token.js';
+export { SigningKey, type SigningKeyInput, type SigningAlg } from './signing-key.js';
+export type { CustomFetch, TransportOptions } from './transport.js';

@@ -1,16 +1,15 @@
 import type { ClientAuthMethod, DPoPOptions } from '../config/types.js';
 import { OidcError } from '../errors.js';
 import type { IdTokenValidationOptions } from './id-token.js';
+import type { TransportOptions } from './transport.js';
 
 /** Connection settings of an `AuthClient`; `auth()` builds one from its own config. */
-export interface AuthClientOptions {
+export interface AuthClientOptions extends TransportOptions {
   issuerBaseURL: string;
   clientID: string;
   clientSecret?: string;
   /** Default: `client_secret_basic` with a secret, else `none`. */
   clientAuthMethod?: ClientAuthMethod;
-  /** Private key for `private_key_jwt`. */
-  clientAssertionSigningKey?: CryptoKey;
   /** Milliseconds any call to the OP may take (default 5000). */
   httpTimeout?: number;
   /** Seconds of clock skew tolerated in ID token checks (default 60). */

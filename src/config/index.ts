@@ -1,6 +1,8 @@
 import { OidcError } from '../errors.js';
 import { OPTION_SPECS } from './schema.js';
-import type { AuthOptions, Config } from './types.js';
+import { SigningKey, type SigningKeyInput } from '../client/signing-key.js';
+import { resolveTransport, type TransportOptions } from '../client/transport.js';
+import type { AuthOptions, ClientAuthMethod, Config } from './types.js';
 
 export type * from './types.js';
 export { OPTION_SPECS } from './schema.js';
@@ -116,7 +118,8 @@ function crossCheck(r: Record<string, unknown>): void {
 
   const method = r.clientAuthMethod as string;
   if (method.startsWith('client_secret') && !r.clientSecret) fail('clientSecret', `set when clientAuthMethod is '${method}'`);
-  if (method === 'private_key_jwt' && !r.clientAssertionSigningKey) fail('clientAssertionSigningKey', "set when clientAuthMethod is 'private_key_jwt'");
+  // Keys, mTLS and JAR are checked together, as AuthClient checks them: a combination that cannot work fails now.
+  resolveTransport(r as unknown as TransportOptions & { clientAuthMethod: ClientAuthMethod; clientSecret?: string });
 
 }
 
@@ -138,7 +141,15 @@ function normalize(r: Record<string, unknown>): Record<string, unknown> {
   r.issuerBaseURL = (r.issuerBaseURL as string).replace(/\/+$/, '');
   r.baseURL = (r.baseURL as string).replace(/\/+$/, '');
   r.clientSecret ??= undefined;
-  r.clientAssertionSigningKey ??= undefined;
+  // Keys become SigningKeys at once: checked now, and they never print their material.
+  r.clientAssertionSigningKey =
+    r.clientAssertionSigningKey === undefined ? undefined : SigningKey.from(r.clientAssertionSigningKey as SigningKeyInput, r.clientAssertionSigningAlg as string | undefined, 'clientAssertionSigningKey');
+  r.requestObjectSigningKey =
+    r.requestObjectSigningKey === undefined ? undefined : SigningKey.from(r.requestObjectSigningKey as SigningKeyInput, r.requestObjectSigningAlg as string | undefined, 'requestObjectSigningKey');
+  r.clientAssertionSigningAlg ??= undefined;
+  r.requestObjectSigningAlg ??= undefined;
+  r.requestObjectSigningKeyId ??= undefined;
+  r.customFetch ??= undefined;
   r.afterCallback ??= undefined;
   r.refreshLock ??= undefined;
   const session = r.session as Record<string, unknown>;

@@ -1,3 +1,5 @@
+import { SIGNING_ALGS } from '../client/signing-key.js';
+
 /**
  * The options of `auth()` as data: name, env var, default and meaning. The
  * validator walks this list, and the README's configuration table is checked
@@ -63,6 +65,11 @@ export const checks = {
       const problems = options.map((c) => c(v));
       return problems.some((p) => p === undefined) ? undefined : problems.join(', or ');
     },
+  /** A CryptoKey (private), a PEM private key or a JWK; `SigningKey` checks the key itself. */
+  signingKey: ((v) =>
+    (typeof v === 'string' && v.includes('PRIVATE KEY')) || (isObject(v) && (typeof v.kty === 'string' || (v as { type?: unknown }).type === 'private'))
+      ? undefined
+      : 'a private CryptoKey, a PEM private key (PKCS#8) or a private JWK') as Check,
   store: ((v) =>
     isObject(v) && typeof v.get === 'function' && typeof v.set === 'function' && typeof v.destroy === 'function'
       ? undefined
@@ -120,8 +127,14 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'transactionCookie', default: {}, defaultText: '{}', describe: 'The short-lived cookie that carries state, nonce and PKCE verifier.', check: checks.object },
   { path: 'transactionCookie.name', default: 'auth_verification', defaultText: "'auth_verification'", describe: 'Name prefix of transaction cookies.', check: (v) => (typeof v === 'string' && /^[\w-]+$/.test(v) ? undefined : 'a cookie name of letters, digits, _ -') },
   { path: 'transactionCookie.sameSite', default: 'Lax', defaultText: "'Lax'", describe: 'SameSite of transaction cookies (form_post on https uses None).', check: checks.oneOf('Lax', 'Strict', 'None') },
-  { path: 'clientAuthMethod', default: (r: Record<string, unknown>) => (r.clientSecret ? 'client_secret_basic' : 'none'), defaultText: "'client_secret_basic' with a secret, else 'none'", describe: 'How the client authenticates at the token endpoint.', check: checks.oneOf('client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none') },
-  { path: 'clientAssertionSigningKey', defaultText: '(none)', describe: 'Private CryptoKey for `private_key_jwt`.', check: (v) => (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'private' ? undefined : 'a private CryptoKey') },
+  { path: 'customFetch', defaultText: 'global fetch', describe: 'A `fetch` of your own for every request to the OP and to protected resources (proxies, agents, client certificates).', check: checks.function },
+  { path: 'useMtls', default: false, defaultText: 'false', describe: 'Mutual TLS (RFC 8705): authenticate with the client certificate of `customFetch`, use the OP\'s `mtls_endpoint_aliases`, certificate-bound tokens.', check: checks.boolean },
+  { path: 'clientAssertionSigningKey', defaultText: '(none)', describe: 'Private key for `private_key_jwt` (and JAR): a CryptoKey, a PEM string (PKCS#8) or a private JWK.', check: checks.signingKey },
+  { path: 'clientAuthMethod', default: (r: Record<string, unknown>) => (r.useMtls === true ? 'tls_client_auth' : r.clientSecret ? 'client_secret_basic' : r.clientAssertionSigningKey !== undefined ? 'private_key_jwt' : 'none'), defaultText: "'tls_client_auth' with useMtls, 'client_secret_basic' with a secret, 'private_key_jwt' with a key, else 'none'", describe: 'How the client authenticates at the token endpoint.', check: checks.oneOf('client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none') },
+  { path: 'clientAssertionSigningAlg', defaultText: 'from the key', describe: 'Algorithm of `clientAssertionSigningKey` (RSA: RS256, EC: by curve, Ed25519: EdDSA when absent).', check: checks.oneOf(...SIGNING_ALGS) },
+  { path: 'requestObjectSigningAlg', defaultText: '(none: no JAR)', describe: 'JAR (RFC 9101): send the authorization request as a request object signed with this algorithm, also inside PAR.', check: checks.oneOf(...SIGNING_ALGS) },
+  { path: 'requestObjectSigningKey', defaultText: '`clientAssertionSigningKey`', describe: 'Private key request objects are signed with (turns JAR on): a CryptoKey, a PEM string or a private JWK.', check: checks.signingKey },
+  { path: 'requestObjectSigningKeyId', defaultText: "the JWK's `kid`", describe: 'The `kid` header of request objects.', check: checks.string },
   { path: 'clockTolerance', default: 60, defaultText: '60', describe: 'Seconds of clock skew tolerated in ID token checks.', check: checks.nonNegativeNumber },
   { path: 'httpTimeout', default: 5_000, defaultText: '5000', describe: 'Milliseconds any call to the OP may take.', check: checks.positiveNumber },
   { path: 'idTokenSigningAlg', default: 'RS256', defaultText: "'RS256'", describe: 'The only `alg` accepted for ID tokens.', check: checks.oneOf('RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA') },

@@ -1,5 +1,7 @@
 import type { Request, Response } from 'express';
 import type { Store } from 'express-session';
+import type { SigningAlg, SigningKey } from '../client/signing-key.js';
+import type { CustomFetch, TransportOptions } from '../client/transport.js';
 import type { RefreshLock } from '../refresh/lock.js';
 import type { LogoutIndex } from '../session/logout-index.js';
 
@@ -22,6 +24,8 @@ export type ClientAuthMethod =
   | 'client_secret_post'
   | 'client_secret_jwt'
   | 'private_key_jwt'
+  | 'tls_client_auth'
+  | 'self_signed_tls_client_auth'
   | 'none';
 
 export interface SessionCookieOptions {
@@ -97,7 +101,7 @@ export interface DPoPOptions {
 }
 
 /** Options of `auth()`. Env vars fill the five connection options when they are absent. */
-export interface AuthOptions {
+export interface AuthOptions extends TransportOptions {
   issuerBaseURL?: string;
   baseURL?: string;
   clientID?: string;
@@ -113,8 +117,6 @@ export interface AuthOptions {
   session?: SessionOptions;
   transactionCookie?: { name?: string; sameSite?: 'Lax' | 'Strict' | 'None' };
   clientAuthMethod?: ClientAuthMethod;
-  /** Private key for `private_key_jwt`. */
-  clientAssertionSigningKey?: CryptoKey;
   clockTolerance?: number;
   httpTimeout?: number;
   idTokenSigningAlg?: string;
@@ -160,7 +162,13 @@ export interface Config {
   }>;
   transactionCookie: Readonly<{ name: string; sameSite: 'Lax' | 'Strict' | 'None' }>;
   clientAuthMethod: ClientAuthMethod;
-  clientAssertionSigningKey: CryptoKey | undefined;
+  clientAssertionSigningKey: SigningKey | undefined;
+  clientAssertionSigningAlg: SigningAlg | undefined;
+  customFetch: CustomFetch | undefined;
+  useMtls: boolean;
+  requestObjectSigningAlg: SigningAlg | undefined;
+  requestObjectSigningKey: SigningKey | undefined;
+  requestObjectSigningKeyId: string | undefined;
   clockTolerance: number;
   httpTimeout: number;
   idTokenSigningAlg: string;

@@ -1,6 +1,7 @@
 import * as oidc from 'openid-client';
 import { toOidcError } from '../client/errors.js';
-import { isLoopbackHttp } from '../client/http.js';
+import { boundedFetch, isLoopbackHttp } from '../client/http.js';
+import type { CustomFetch } from '../client/transport.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { DPoPKey } from './key.js';
@@ -73,6 +74,7 @@ export async function fetchProtectedResource(
   token: ProtectedResourceToken,
   target: string | URL,
   init: ProtectedResourceInit = {},
+  base?: CustomFetch,
 ): Promise<Response> {
   const { value, dpopBound } = tokenOf(token, dpop);
   if (typeof value !== 'string' || value.length === 0) {
@@ -95,7 +97,7 @@ export async function fetchProtectedResource(
   for (const name of OWN_HEADERS) headers.delete(name);
   const fetcher: oidc.CustomFetch = (input, options) => {
     const signals = [options.signal, init.signal].filter((s): s is AbortSignal => s !== undefined);
-    return fetch(input, { ...options, signal: AbortSignal.any(signals) } as RequestInit);
+    return boundedFetch(base, input, options as RequestInit, AbortSignal.any(signals));
   };
   const config = makeConfig(fetcher);
   config.timeout = RESOURCE_TIMEOUT_SECONDS;

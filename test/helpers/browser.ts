@@ -218,9 +218,12 @@ export interface PostOptions extends RequestOptions {
 export class Browser {
   readonly cookies = new CookieJar();
   private readonly defaultHeaders: Record<string, string>;
+  private readonly fetch: typeof fetch;
 
-  constructor(opts: { userAgentHeaders?: Record<string, string> } = {}) {
+  /** `fetch`: another fetch, e.g. one that trusts a test CA for an https OP. */
+  constructor(opts: { userAgentHeaders?: Record<string, string>; fetch?: typeof fetch } = {}) {
     this.defaultHeaders = { ...DEFAULT_HEADERS, ...lowerCaseKeys(opts.userAgentHeaders ?? {}) };
+    this.fetch = opts.fetch ?? fetch;
   }
 
   get(url: string, opts: RequestOptions = {}): Promise<BrowserResponse> {
@@ -271,7 +274,7 @@ export class Browser {
       const cookie = this.cookies.headerFor(current);
       if (cookie) headers.set('cookie', cookie);
 
-      const response = await fetch(current, { method, headers, body: body ?? null, redirect: 'manual' });
+      const response = await this.fetch(current, { method, headers, body: body ?? null, redirect: 'manual' });
       for (const setCookie of response.headers.getSetCookie()) this.cookies.setFromHeader(setCookie, current);
       const text = await response.text();
       const location = response.headers.get('location');
