@@ -40,6 +40,10 @@ export interface TestOPOptions {
   pkceRequired?: boolean;
   /** space separated scopes of every resource server; default DEFAULT_RESOURCE_SCOPE */
   resourceScope?: string;
+  /** seconds Token Vault (federated connection) access tokens live; default 3600 */
+  connectionTokenTTL?: number;
+  /** the issued_token_type of session transfer tokens; default Auth0's (set another to test the check) */
+  sessionTransferIssuedTokenType?: string;
 }
 
 export interface TestOPCounts {
