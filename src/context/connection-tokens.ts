@@ -1,10 +1,13 @@
 import type { Request } from 'express';
+import type { SessionData } from 'express-session';
 import { invalid } from '../client/token-exchange/index.js';
 import { redacted } from '../client/token-exchange/redact.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { processRefreshLock, withLock } from '../refresh/lock.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
+import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
 
 const log = debug('token-vault');
 
@@ -75,7 +78,7 @@ export async function accessTokenForConnection(req: Request, rt: Runtime, option
   const flightKey = `${req.sessionID}\n${key}`;
   let flight = flights.get(flightKey);
   if (flight === undefined) {
-    flight = exchangeFor(rt, session.refresh_token, connection, loginHint);
+    flight = exchangeFor(req, rt, session, connection, loginHint);
     flights.set(flightKey, flight);
     const settled = () => {
       if (flights.get(flightKey) === flight) flights.delete(flightKey);
@@ -90,23 +93,59 @@ export async function accessTokenForConnection(req: Request, rt: Runtime, option
   return handOut(result, connection);
 }
 
-async function exchangeFor(rt: Runtime, refreshToken: string, connection: string, loginHint: string | undefined): Promise<CachedConnectionToken | ConnectionAccessToken> {
-  const tokens = await rt.client.getAccessTokenForConnection({
-    connection,
-    refreshToken,
-    ...(loginHint === undefined ? {} : { loginHint }),
+/**
+ * The exchange, under the session's refresh lock and with the newest stored
+ * refresh token: a refresh of the same session (on this instance or another)
+ * may have rotated the one this request loaded, and presenting a rotated
+ * refresh token can look like token theft to the OP.
+ */
+async function exchangeFor(
+  req: Request,
+  rt: Runtime,
+  loaded: OidcSession,
+  connection: string,
+  loginHint: string | undefined,
+): Promise<CachedConnectionToken | ConnectionAccessToken> {
+  const { config } = rt;
+  const holdMs = 3 * config.httpTimeout + 2 * config.session.storeTimeout + 1_000;
+  // The refresher's lock and key: a refresh and an exchange of one session never overlap.
+  return withLock(config.refreshLock ?? processRefreshLock, `refresh:${req.sessionID}`, { holdMs, waitMs: holdMs + 1_000 }, async () => {
+    const stored = (await readStored(req))?.oidc;
+    if (stored === undefined) throw new OidcError('ERR_NOT_AUTHENTICATED', 'the session ended', { status: 401 });
+    const newest = stored.v > loaded.v ? stored : loaded;
+    // This request continues with the newer tokens too.
+    if (newest !== loaded) copyTokens(loaded, stored);
+    if (newest.refresh_token === undefined) {
+      throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'getAccessTokenForConnection: the session has no refresh token', { status: 401 });
+    }
+    const tokens = await rt.client.getAccessTokenForConnection({
+      connection,
+      refreshToken: newest.refresh_token,
+      ...(loginHint === undefined ? {} : { loginHint }),
+    });
+    log('connection access token obtained');
+    if (tokens.expiresAt === undefined) {
+      return handOutOf(tokens.accessToken, tokens.tokenType, undefined, tokens.scope, connection);
+    }
+    return {
+      access_token: tokens.accessToken,
+      token_type: tokens.tokenType,
+      expires_at: tokens.expiresAt,
+      received_at: nowSeconds(),
+      ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
+    };
   });
-  log('connection access token obtained');
-  if (tokens.expiresAt === undefined) {
-    return handOutOf(tokens.accessToken, tokens.tokenType, undefined, tokens.scope, connection);
-  }
-  return {
-    access_token: tokens.accessToken,
-    token_type: tokens.tokenType,
-    expires_at: tokens.expiresAt,
-    received_at: nowSeconds(),
-    ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
-  };
+}
+
+/** The stored session record, read past this request's copy. */
+function readStored(req: Request): Promise<SessionData | null | undefined> {
+  return new Promise((resolve, reject) => {
+    try {
+      req.sessionStore.get(req.sessionID, (err, value) => (err ? reject(storeUnavailable(err)) : resolve(value)));
+    } catch (err) {
+      reject(storeUnavailable(err));
+    }
+  });
 }
 
 /** Fresh until `leeway` seconds before expiry; at most half its lifetime for short-lived tokens. */

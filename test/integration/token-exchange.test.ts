@@ -60,6 +60,11 @@ afterAll(() => {
 /** Every token value the OP issued or received in the exchanges, and the stored session tokens. */
 const seenTokens: string[] = [];
 
+/** Holds /vault-gated requests until released (their sessions are loaded before they wait). */
+let gate: Promise<void> = Promise.resolve();
+/** Called when a /vault-gated request is waiting at the gate. */
+let atGate = () => {};
+
 function routes(app: Express): void {
   const handle = (fn: (req: Parameters<Parameters<Express['get']>[1]>[0]) => Promise<unknown>) =>
     (async (req, res, next) => {
@@ -105,6 +110,16 @@ function routes(app: Express): void {
       });
       seenTokens.push(token.token);
       return { token: token.token, expiresAt: token.expiresAt, scope: token.scope, connection: token.connection, tokenType: token.tokenType };
+    }),
+  );
+  app.get(
+    '/vault-gated',
+    handle(async (req) => {
+      atGate();
+      await gate;
+      const token = await req.oidc.getAccessTokenForConnection({ connection: 'github' });
+      seenTokens.push(token.token);
+      return { token: token.token };
     }),
   );
   app.get(
@@ -259,6 +274,26 @@ describe('req.oidc.getAccessTokenForConnection (Token Vault)', () => {
     const results = await Promise.all(Array.from({ length: 10 }, () => get(browser, '/vault?connection=github')));
     expect(new Set(results.map((r) => r.body.token)).size).toBe(1);
     expect(exchanges(FEDERATED_CONNECTION_GRANT)).toHaveLength(1);
+  });
+
+  test('a refresh token rotated meanwhile (by another request) is never presented: the newest stored one is', async () => {
+    const browser = await start();
+    const before = await stored(setup, browser);
+    let release = () => {};
+    gate = new Promise<void>((resolve) => (release = resolve));
+    const waiting = new Promise<void>((resolve) => (atGate = resolve));
+    const pending = get(browser, '/vault-gated'); // loads the session with the current refresh token, then waits
+    await waiting;
+    const refreshed = await browser.post(`${setup.app.url}/refresh`, {}, JSON_ACCEPT);
+    expect(refreshed.status).toBe(200);
+    const after = await stored(setup, browser);
+    expect(after?.refresh_token).not.toBe(before?.refresh_token);
+    seenTokens.push(...tokenValues(after));
+    release();
+    const res = await pending;
+    expect(res.status).toBe(200);
+    expect(exchanges(FEDERATED_CONNECTION_GRANT).map((r) => r.params.subject_token)).toEqual([after?.refresh_token]);
+    expectNoTokenLeaks(browser, res.setCookies);
   });
 
   test('a token is exchanged again once it is due', async () => {
