@@ -234,6 +234,12 @@ describe('customTokenExchange with DPoP', () => {
     expect(proof).toMatchObject({ htm: 'POST', htu: `${dpopOP.issuer}/token` });
     expect(tokens.tokenType).toBe('DPoP');
     expect(decodeJwt(tokens.accessToken).cnf).toEqual({ jkt: await dpopClient.dpopThumbprint() });
+
+    // Token Vault requests carry a proof too
+    const alice = await dpopClient.loginWithPassword({ username: USERS.alice.username, password: USERS.alice.password, scope: 'openid offline_access' });
+    await dpopClient.getAccessTokenForConnection({ connection: 'github', refreshToken: alice.refreshToken as string });
+    const vault = dpopOP.tokenRequests.find((r) => r.grantType === FEDERATED_CONNECTION_GRANT);
+    expect(decodeJwt(vault?.headers.dpop as string)).toMatchObject({ htm: 'POST', htu: `${dpopOP.issuer}/token` });
   });
 });
 
