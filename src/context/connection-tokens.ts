@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import type { SessionData } from 'express-session';
-import { invalid } from '../client/token-exchange/index.js';
+import { checkFields, invalid } from '../client/token-exchange/index.js';
 import { redacted } from '../client/token-exchange/redact.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
@@ -56,10 +56,7 @@ const inflight = new WeakMap<Runtime, Map<string, Promise<CachedConnectionToken 
  */
 export async function accessTokenForConnection(req: Request, rt: Runtime, options: AccessTokenForConnectionOptions): Promise<ConnectionAccessToken> {
   const what = 'getAccessTokenForConnection';
-  if (typeof options !== 'object' || options === null) throw invalid(what, 'the options must be an object');
-  for (const key of Object.keys(options)) {
-    if (key !== 'connection' && key !== 'loginHint') throw invalid(what, `unknown option "${/^\w{1,64}$/.test(key) ? key : 'invalid name'}"`);
-  }
+  checkFields(options, ['connection', 'loginHint'], what);
   const { connection, loginHint } = options;
   if (typeof connection !== 'string' || connection.trim() === '') throw invalid(what, '"connection" is required');
   if (loginHint !== undefined && (typeof loginHint !== 'string' || loginHint.trim() === '')) throw invalid(what, '"loginHint" must be a non-empty string');

@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { decodeJwt } from 'jose';
-import { ID_TOKEN_TYPE, invalid } from '../client/token-exchange/index.js';
+import { ID_TOKEN_TYPE, checkFields, invalid, misuse } from '../client/token-exchange/index.js';
 import type { CustomTokenExchangeRequest, ExchangeParamValue, TokenExchangeResult } from '../client/token-exchange/index.js';
 import { redacted } from '../client/token-exchange/redact.js';
 import { isLoopbackHttp } from '../client/http.js';
@@ -68,7 +68,7 @@ export interface ExchangeContext {
  */
 export async function customTokenExchange(ctx: ExchangeContext, options: CustomTokenExchangeOptions = {}): Promise<TokenExchangeResult> {
   const what = 'customTokenExchange';
-  onlyFields(options, EXCHANGE_FIELDS, what);
+  checkFields(options, EXCHANGE_FIELDS, what);
   let subjectToken = options.subjectToken;
   if (subjectToken === undefined) {
     const session = ctx.req.session?.oidc;
@@ -92,7 +92,7 @@ export async function customTokenExchange(ctx: ExchangeContext, options: CustomT
  */
 export async function requestSessionTransferToken(ctx: ExchangeContext, options: SessionTransferTokenOptions): Promise<SessionTransferTokenResult> {
   const what = 'requestSessionTransferToken';
-  onlyFields(options, TRANSFER_FIELDS, what);
+  checkFields(options, TRANSFER_FIELDS, what);
   if (typeof options.subjectTokenType !== 'string' || options.subjectTokenType.trim() === '') throw invalid(what, '"subjectTokenType" is required');
   let actorToken = options.actorToken;
   let actorTokenType = options.actorTokenType;
@@ -146,22 +146,21 @@ export async function requestSessionTransferToken(ctx: ExchangeContext, options:
  */
 export function buildSessionTransferRedirect(targetLoginUrl: string, result: SessionTransferTokenResult, options: SessionTransferRedirectOptions = {}): string {
   const what = 'buildSessionTransferRedirect';
-  const misuse = (problem: string) => new OidcError('ERR_CONFIG_INVALID', `${what}: ${problem}`, { status: 500 });
   if (typeof result !== 'object' || result === null || result.issuedTokenType !== SESSION_TRANSFER_TOKEN_TYPE) {
-    throw misuse(`"result" must be what requestSessionTransferToken() returned (issuedTokenType "${SESSION_TRANSFER_TOKEN_TYPE}")`);
+    throw misuse(what, `"result" must be what requestSessionTransferToken() returned (issuedTokenType "${SESSION_TRANSFER_TOKEN_TYPE}")`);
   }
-  if (typeof result.sessionTransferToken !== 'string' || result.sessionTransferToken === '') throw misuse('"result" has no sessionTransferToken');
-  if (typeof options !== 'object' || options === null) throw misuse('"options" must be an object');
-  for (const key of Object.keys(options)) if (key !== 'organization') throw misuse(`unknown option "${/^\w{1,64}$/.test(key) ? key : 'invalid name'}"`);
+  if (typeof result.sessionTransferToken !== 'string' || result.sessionTransferToken === '') throw misuse(what, '"result" has no sessionTransferToken');
+  if (typeof options !== 'object' || options === null) throw misuse(what, '"options" must be an object');
+  for (const key of Object.keys(options)) if (key !== 'organization') throw misuse(what, `unknown option "${/^\w{1,64}$/.test(key) ? key : 'invalid name'}"`);
   const organization = options.organization;
-  if (organization !== undefined && (typeof organization !== 'string' || organization.trim() === '')) throw misuse('"organization" must be a non-empty string');
+  if (organization !== undefined && (typeof organization !== 'string' || organization.trim() === '')) throw misuse(what, '"organization" must be a non-empty string');
   let url: URL;
   try {
     url = new URL(targetLoginUrl);
   } catch {
-    throw misuse('"targetLoginUrl" must be an absolute URL');
+    throw misuse(what, '"targetLoginUrl" must be an absolute URL');
   }
-  if (url.protocol !== 'https:' && !isLoopbackHttp(url)) throw misuse('"targetLoginUrl" must be https (http is allowed for localhost only)');
+  if (url.protocol !== 'https:' && !isLoopbackHttp(url)) throw misuse(what, '"targetLoginUrl" must be https (http is allowed for localhost only)');
   url.searchParams.set('session_transfer_token', result.sessionTransferToken);
   if (organization !== undefined) url.searchParams.set('organization', organization);
   return url.href;
@@ -190,16 +189,5 @@ function expired(idToken: string): boolean {
     return typeof exp === 'number' && exp <= nowSeconds();
   } catch {
     return true;
-  }
-}
-
-function onlyFields(options: unknown, known: readonly string[], what: string): void {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw invalid(what, 'the options must be an object');
-  for (const key of Object.keys(options)) {
-    if (!known.includes(key)) {
-      const name = /^[\w.:-]{1,64}$/.test(key) ? key : 'invalid name';
-      const hint = key.includes('_') ? ` (did you mean "${key.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())}"?)` : '';
-      throw invalid(what, `unknown option "${name}"${hint}`);
-    }
   }
 }

@@ -153,18 +153,29 @@ describe('customTokenExchange', () => {
     ['a Bearer prefix', { subjectToken: 'Bearer abc.def' }],
     ['an actor type without an actor token', { subjectToken: 'secret-subject', actorTokenType: ID_TOKEN_TYPE }],
     ['a blank organization', { subjectToken: 'secret-subject', organization: ' ' }],
-    ['express-openid-connect option names', { subject_token: 'secret-subject' }],
     ['extra setting grant_type', { subjectToken: 'secret-subject', extra: { grant_type: 'client_credentials' } }],
     ['extra setting client_id', { subjectToken: 'secret-subject', extra: { client_id: 'other-client' } }],
     ['extra setting client_secret', { subjectToken: 'secret-subject', extra: { client_secret: 'guess' } }],
     ['extra setting client_assertion', { subjectToken: 'secret-subject', extra: { client_assertion: 'x' } }],
     ['extra setting a named field', { subjectToken: 'secret-subject', extra: { subject_token: 'other' } }],
     ['extra setting audience', { subjectToken: 'secret-subject', extra: { audience: 'https://elsewhere.example.com' } }],
-    ['an extra value that is an object', { subjectToken: 'secret-subject', extra: { nested: { a: 1 } } }],
   ])('%s is refused before any request, naming no token', async (_name, request) => {
     const err = await rejection(client.customTokenExchange(request as never));
     expect(err.code).toBe('ERR_TOKEN_EXCHANGE_INVALID');
     expect(err.status).toBe(400);
+    expect(err.message).not.toContain('secret-subject');
+    expect(exchangeRequests()).toHaveLength(0);
+  });
+
+  test.each([
+    ['express-openid-connect option names', { subject_token: 'secret-subject' }, 'unknown field "subject_token" (did you mean "subjectToken"?)'],
+    ['an extra value that is an object', { subjectToken: 'secret-subject', extra: { nested: { a: 1 } } }, '"extra.nested" must be a string'],
+  ])('%s is a call made wrongly: a 500 for the developer, naming the field', async (_name, request, message) => {
+    const err = await rejection(client.customTokenExchange(request as never));
+    expect(err.code).toBe('ERR_CONFIG_INVALID');
+    expect(err.status).toBe(500);
+    expect(err.expose).toBe(false);
+    expect(err.message).toContain(message);
     expect(err.message).not.toContain('secret-subject');
     expect(exchangeRequests()).toHaveLength(0);
   });
@@ -301,7 +312,7 @@ describe('getAccessTokenForConnection', () => {
     ['an unknown field', { connection: 'github', refreshToken: 'rt-value', scope: 'repo' }],
   ])('%s is refused before any request', async (_name, request) => {
     const err = await rejection(client.getAccessTokenForConnection(request as never));
-    expect(err.code).toBe('ERR_TOKEN_EXCHANGE_INVALID');
+    expect(err.code).toBe('scope' in request ? 'ERR_CONFIG_INVALID' : 'ERR_TOKEN_EXCHANGE_INVALID');
     expect(err.message).not.toContain('rt-value');
     expect(exchangeRequests()).toHaveLength(0);
   });

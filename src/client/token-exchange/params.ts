@@ -15,13 +15,21 @@ export function invalid(what: string, problem: string): OidcError {
   return new OidcError('ERR_TOKEN_EXCHANGE_INVALID', `${what}: ${problem}`, { status: 400 });
 }
 
+/**
+ * A call the code makes wrongly (an unknown field, a value of the wrong kind): a 500 for the
+ * developer, never shown to the user, as the names in it may come from anywhere.
+ */
+export function misuse(what: string, problem: string): OidcError {
+  return new OidcError('ERR_CONFIG_INVALID', `${what}: ${problem}`, { status: 500 });
+}
+
 /** Refuses fields this operation does not know (a typo, or express-openid-connect's snake_case names). */
 export function checkFields(request: unknown, known: readonly string[], what: string): void {
-  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw invalid(what, 'the request must be an object');
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) throw misuse(what, 'the request must be an object');
   for (const key of Object.keys(request)) {
     if (!known.includes(key)) {
-      const hint = key.includes('_') ? ` (did you mean "${key.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase())}"?)` : '';
-      throw invalid(what, `unknown field "${fieldName(key)}"${hint}`);
+      const hint = key.includes('_') ? ` (did you mean "${fieldName(key.replace(/_(\w)/g, (_m, c: string) => c.toUpperCase()))}"?)` : '';
+      throw misuse(what, `unknown field "${fieldName(key)}"${hint}`);
     }
   }
 }
@@ -46,13 +54,13 @@ export function checkOptional(value: unknown, field: string, what: string): asse
  */
 export function extraParams(extra: unknown, reserved: readonly string[], what: string): Record<string, string> {
   if (extra === undefined) return {};
-  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw invalid(what, '"extra" must be an object');
+  if (typeof extra !== 'object' || extra === null || Array.isArray(extra)) throw misuse(what, '"extra" must be an object');
   const out: Record<string, string> = {};
   for (const [key, value] of Object.entries(extra as Record<string, unknown>)) {
     if (ALWAYS_RESERVED.includes(key) || reserved.includes(key)) {
       throw invalid(what, `"extra" may not set "${fieldName(key)}"`);
     }
-    if (!isParamValue(value)) throw invalid(what, `"extra.${fieldName(key)}" must be a string, number or boolean`);
+    if (!isParamValue(value)) throw misuse(what, `"extra.${fieldName(key)}" must be a string, number or boolean`);
     out[key] = String(value);
   }
   return out;
