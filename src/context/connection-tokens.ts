@@ -23,10 +23,13 @@ export interface AccessTokenForConnectionOptions {
 export interface ConnectionAccessToken {
   /** The provider's access token. */
   token: string;
+  /** How to present it, as the OP said (usually `Bearer`). */
   tokenType: string;
   /** Epoch seconds it expires at, when the OP said. */
   expiresAt?: number;
+  /** The scopes the provider granted. */
   scope?: string;
+  /** The connection it is for. */
   connection: string;
 }
 

@@ -31,12 +31,15 @@ export interface SessionTransferTokenOptions {
 
 /** A session transfer token: opaque, single use, short-lived (about a minute). Hand it to `buildSessionTransferRedirect()`. */
 export interface SessionTransferTokenResult {
+  /** The token; `buildSessionTransferRedirect()` puts it in the target's login URL. */
   sessionTransferToken: string;
   /** Always `urn:auth0:params:oauth:token-type:session_transfer_token`. */
   issuedTokenType: string;
   /** Seconds it is valid for. */
   expiresIn?: number;
+  /** The OP's `token_type` (Auth0: `N_A`, informational). */
   tokenType: string;
+  /** Scopes of the transferred session, when the OP states them. */
   scope?: string;
 }
 
@@ -51,7 +54,7 @@ export const SESSION_TRANSFER_TOKEN_TYPE = 'urn:auth0:params:oauth:token-type:se
 const EXCHANGE_FIELDS = ['subjectToken', 'subjectTokenType', 'actorToken', 'actorTokenType', 'requestedTokenType', 'audience', 'scope', 'organization', 'extra'];
 const TRANSFER_FIELDS = ['subjectToken', 'subjectTokenType', 'actorToken', 'actorTokenType', 'organization', 'scope', 'extra'];
 
-/** What the request context hands these operations. */
+/** Internal: what the request context hands these operations. */
 export interface ExchangeContext {
   req: Request;
   rt: Runtime;
