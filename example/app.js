@@ -67,6 +67,32 @@ export function createDemoApp({ issuerBaseURL, baseURL, clientID, clientSecret, 
     }
   });
 
+  // Token exchange (docs/token-exchange.md): the user's access token traded for one for the API,
+  // with the user's ID token as the actor; the answer shows the new token's claims, never the token.
+  app.get('/exchange', requiresAuth(), async (req, res, next) => {
+    try {
+      const exchanged = await req.oidc.customTokenExchange({
+        actorToken: req.oidc.idToken,
+        actorTokenType: 'urn:ietf:params:oauth:token-type:id_token',
+        ...(audience ? { audience } : {}),
+      });
+      const claims = JSON.parse(Buffer.from(exchanged.accessToken.split('.')[1] ?? '', 'base64url').toString('utf8') || '{}');
+      res.json({ issuedTokenType: exchanged.issuedTokenType, act: exchanged.act, claims });
+    } catch (err) {
+      next(err);
+    }
+  });
+
+  // Token Vault: the access token of the user's account at a connected provider, cached in the session.
+  app.get('/connection', requiresAuth(), async (req, res, next) => {
+    try {
+      const { expiresAt, scope, connection } = await req.oidc.getAccessTokenForConnection({ connection: 'demo-calendar' });
+      res.json({ connection, scope, expiresAt });
+    } catch (err) {
+      next(err);
+    }
+  });
+
   // Sign-in errors are OidcErrors with a stable code and a status (4xx: the user's browser or input).
   app.use((err, req, res, _next) => {
     const status = Number.isInteger(err?.status) ? err.status : 500;

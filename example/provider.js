@@ -12,6 +12,7 @@ import http from 'node:http';
 import express from 'express';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors } from 'oidc-provider';
+import { FEDERATED_CONNECTION_GRANT, TOKEN_EXCHANGE_GRANT, registerTokenExchange } from './token-exchange.js';
 
 /** The one account of the demo OP. */
 export const DEMO_USER = Object.freeze({
@@ -98,7 +99,7 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
         client_secret: clientSecret,
         redirect_uris: [`${appBaseURL}/callback`],
         post_logout_redirect_uris: [appBaseURL, `${appBaseURL}/`],
-        grant_types: ['authorization_code', 'refresh_token'],
+        grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
@@ -179,6 +180,9 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
       },
     },
   });
+
+  // Token exchange, session transfer and Token Vault (see docs/token-exchange.md).
+  registerTokenExchange(provider, { issuer, signingKey, accessTokenTTL });
 
   const app = express();
   app.disable('x-powered-by');

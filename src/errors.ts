@@ -31,7 +31,12 @@ export type ErrorCode =
   | 'ERR_DPOP'
   | 'ERR_RESOURCE_UNREACHABLE'
   | 'ERR_ABORTED'
-  | 'ERR_CROSS_SITE_REQUEST';
+  | 'ERR_CROSS_SITE_REQUEST'
+  | 'ERR_TOKEN_EXCHANGE_INVALID'
+  | 'ERR_TOKEN_EXCHANGE_FAILED'
+  | 'ERR_CONNECTION_TOKEN_FAILED'
+  | 'ERR_SESSION_TRANSFER_FAILED'
+  | 'ERR_ACTOR_UNAVAILABLE';
 
 export interface OidcErrorOptions {
   /** HTTP status the error handler should answer with. */

@@ -11,6 +11,14 @@ export type * from './client/index.js';
 export type * from './config/types.js';
 export type { ProtectedResourceInit, ProtectedResourceToken } from './dpop/index.js';
 export { AccessToken, RequestContext, ResponseContext, type GetAccessTokenOptions } from './context/index.js';
+export type {
+  AccessTokenForConnectionOptions,
+  ConnectionAccessToken,
+  CustomTokenExchangeOptions,
+  SessionTransferRedirectOptions,
+  SessionTransferTokenOptions,
+  SessionTransferTokenResult,
+} from './context/index.js';
 export type { LogoutOptions, CallbackOptions } from './routes/index.js';
 export { OidcError, MfaRequiredError, isOidcError, type ErrorCode, type OidcErrorOptions } from './errors.js';
 export { MemoryStore, GuardedStore, MemoryLogoutIndex, type LogoutIndex, type OidcSession } from './session/index.js';

@@ -28,10 +28,18 @@ import type {
 import { fetchProtectedResource } from './resource.js';
 import { revokeRefreshToken } from './revocation.js';
 import type { TokenSet } from './token-set.js';
+import { customTokenExchange, getAccessTokenForConnection } from './token-exchange/index.js';
+import type {
+  AccessTokenForConnectionRequest,
+  ConnectionTokenSet,
+  CustomTokenExchangeRequest,
+  TokenExchangeResult,
+} from './token-exchange/index.js';
 import { validateIdToken, validateLogoutToken } from './token-validation.js';
 import { fetchUserInfo } from './userinfo.js';
 
 export type * from './requests.js';
+export type * from './token-exchange/requests.js';
 
 /**
  * The protocol core: discovery, every grant of the Auth0 Authentication API,
@@ -155,6 +163,48 @@ export class AuthClient {
    */
   async refreshToken(body: RefreshTokenRequest, validation?: SessionBoundValidation, request?: RequestOptions): Promise<TokenSet> {
     return refreshToken(this.#core, body, validation, request);
+  }
+
+  /**
+   * RFC 8693 token exchange (Auth0 Custom Token Exchange): trades
+   * `subjectToken` (of `subjectTokenType`, default an access token) for a
+   * token for `audience`. With an `actorToken` (delegation) its
+   * `actorTokenType` is required; the result then carries the `act` claim
+   * when the new token states one. `extra` may not set the grant, the
+   * client's identity or a field named here. An ID token in the answer is
+   * fully validated. Throws `ERR_TOKEN_EXCHANGE_INVALID` (400) before any
+   * request for an incomplete request, `ERR_TOKEN_EXCHANGE_FAILED` (with the
+   * OP's `error`) when the OP refuses.
+   *
+   * @example
+   * ```ts
+   * const { accessToken, issuedTokenType } = await client.customTokenExchange({
+   *   subjectToken: externalToken,
+   *   subjectTokenType: 'urn:acme:legacy-token',
+   *   audience: 'https://api.example.com',
+   * });
+   * ```
+   */
+  async customTokenExchange(body: CustomTokenExchangeRequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenExchangeResult> {
+    return customTokenExchange(this.#core, body, validation, request);
+  }
+
+  /**
+   * Auth0 Token Vault: the access token of a connected provider (e.g. Google)
+   * for the user whose `refreshToken` is given, through Auth0's federated
+   * connection access token exchange. The refresh token is presented, not
+   * redeemed: it stays valid. `loginHint` picks one of several linked
+   * accounts. Throws `ERR_TOKEN_EXCHANGE_INVALID` (400) before any request
+   * for an incomplete request, `ERR_CONNECTION_TOKEN_FAILED` (with the OP's
+   * `error`) when the OP refuses.
+   *
+   * @example
+   * ```ts
+   * const { accessToken, expiresAt } = await client.getAccessTokenForConnection({ connection: 'google-oauth2', refreshToken });
+   * ```
+   */
+  async getAccessTokenForConnection(body: AccessTokenForConnectionRequest, request?: RequestOptions): Promise<ConnectionTokenSet> {
+    return getAccessTokenForConnection(this.#core, body, request);
   }
 
   /**

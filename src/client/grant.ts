@@ -28,17 +28,29 @@ export async function grant(
   validation: SessionBoundValidation | undefined,
   request: RequestOptions | undefined,
 ): Promise<TokenSet> {
+  const { response, server } = await sendGrant(core, grantType, params, client, request);
+  // A refreshed ID token may repeat the nonce of the login it continues (OIDC Core 12.2).
+  const checks = grantType === 'refresh_token' ? { ...validation, refreshed: true } : validation;
+  return finish(core, response, server, client.clientID ?? core.clientID, checks);
+}
+
+/** Sends a token endpoint grant by `client`; the response is not validated yet (see `finish`). */
+export async function sendGrant(
+  core: ClientCore,
+  grantType: string,
+  params: Record<string, string>,
+  client: ClientOverrides,
+  request: RequestOptions | undefined,
+): Promise<{ response: TokenEndpointResponse & Record<string, unknown>; server: ServerState }> {
   const { config, server } = await core.configuration(client, request);
-  let response: TokenEndpointResponse;
+  let response: TokenEndpointResponse & Record<string, unknown>;
   try {
     response = await oidc.genericGrantRequest(config, grantType, { ...core.tokenEndpointParams, ...params }, await core.dpopOptions(config));
   } catch (err) {
     throw failure(err, `${grantName(grantType)} grant`, request?.signal, idTokenCheckFailed(err) ? 'ERR_ID_TOKEN_INVALID' : 'ERR_INVALID_RESPONSE');
   }
   log('%s grant succeeded', grantName(grantType));
-  // A refreshed ID token may repeat the nonce of the login it continues (OIDC Core 12.2).
-  const checks = grantType === 'refresh_token' ? { ...validation, refreshed: true } : validation;
-  return finish(core, response, server, client.clientID ?? core.clientID, checks);
+  return { response, server };
 }
 
 /** Checks a token endpoint response and fully validates its ID token, if any. */
@@ -64,9 +76,16 @@ export async function finish(
   return toTokenSet(response, claims);
 }
 
-/** Names a grant for messages and logs; Auth0's long grant URIs get their short name. */
+/** Short names of Auth0's and RFC 8693's long grant URIs, for messages and logs. */
+const GRANT_NAMES: Record<string, string> = {
+  [PASSWORD_REALM_GRANT]: 'password-realm',
+  'urn:ietf:params:oauth:grant-type:token-exchange': 'token-exchange',
+  'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token': 'federated-connection-access-token',
+};
+
+/** Names a grant for messages and logs. */
 export function grantName(grantType: string): string {
-  return grantType === PASSWORD_REALM_GRANT ? 'password-realm' : grantType;
+  return GRANT_NAMES[grantType] ?? grantType;
 }
 
 /**

@@ -15,6 +15,7 @@ export type {
   CodeExchangeChecks,
   SessionBoundValidation,
 } from './auth-client.js';
+export type * from './token-exchange/requests.js';
 export type { IdTokenValidationOptions, IdTokenClaims } from './id-token.js';
 export type { TokenSet } from './token-set.js';
 export type { LogoutTokenClaims } from './logout-token.js';

@@ -4,6 +4,13 @@ import type { ResponseContext } from './response-context.js';
 export { RequestContext, type GetAccessTokenOptions } from './request-context.js';
 export { ResponseContext } from './response-context.js';
 export { AccessToken } from './access-token.js';
+export type { AccessTokenForConnectionOptions, ConnectionAccessToken } from './connection-tokens.js';
+export type {
+  CustomTokenExchangeOptions,
+  SessionTransferRedirectOptions,
+  SessionTransferTokenOptions,
+  SessionTransferTokenResult,
+} from './token-exchange.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -8,6 +8,18 @@ import { OidcError } from '../errors.js';
 import type { RefreshOptions } from '../refresh/index.js';
 import { RUNTIME, type Runtime } from '../runtime.js';
 import { AccessToken } from './access-token.js';
+import { accessTokenForConnection, type AccessTokenForConnectionOptions, type ConnectionAccessToken } from './connection-tokens.js';
+import {
+  buildSessionTransferRedirect,
+  customTokenExchange,
+  requestSessionTransferToken,
+  type CustomTokenExchangeOptions,
+  type ExchangeContext,
+  type SessionTransferRedirectOptions,
+  type SessionTransferTokenOptions,
+  type SessionTransferTokenResult,
+} from './token-exchange.js';
+import type { TokenExchangeResult } from '../client/token-exchange/index.js';
 
 /** Options of `req.oidc.getAccessToken()`. */
 export interface GetAccessTokenOptions {
@@ -165,6 +177,78 @@ export class RequestContext {
   async fetch(url: string | URL, init?: ProtectedResourceInit): Promise<Response> {
     const token = await this.getAccessToken();
     return this.#rt.client.fetchProtectedResource(token, url, init);
+  }
+
+  /**
+   * RFC 8693 token exchange (Auth0 Custom Token Exchange) with the session's
+   * (fresh) access token as the subject token unless `subjectToken` is given;
+   * `audience` and `scope` default to those of `authorizationParams`. See
+   * `AuthClient.customTokenExchange()` for the fields and errors.
+   *
+   * @example
+   * ```ts
+   * const { accessToken, issuedTokenType } = await req.oidc.customTokenExchange({ audience: 'https://billing.example.com' });
+   * ```
+   */
+  customTokenExchange(options?: CustomTokenExchangeOptions): Promise<TokenExchangeResult> {
+    return customTokenExchange(this.#exchangeContext(), options);
+  }
+
+  /**
+   * Auth0 Token Vault: the access token of the user's account at a connected
+   * provider, exchanged for the session's refresh token and cached in the
+   * session per connection and `loginHint` until `refreshLeeway` before it
+   * expires. Concurrent calls of a session share one exchange. A refusal
+   * (`ERR_CONNECTION_TOKEN_FAILED`) leaves the user signed in;
+   * `ERR_REFRESH_UNAVAILABLE` when the session has no refresh token.
+   *
+   * @example
+   * ```ts
+   * const { token } = await req.oidc.getAccessTokenForConnection({ connection: 'google-oauth2' });
+   * await fetch('https://www.googleapis.com/calendar/v3/users/me/calendarList', { headers: { authorization: `Bearer ${token}` } });
+   * ```
+   */
+  getAccessTokenForConnection(options: AccessTokenForConnectionOptions): Promise<ConnectionAccessToken> {
+    return accessTokenForConnection(this.#req, this.#rt, options);
+  }
+
+  /**
+   * Auth0 session transfer: a single-use, short-lived session transfer token
+   * for the user `subjectToken` stands for, with the session's ID token as
+   * the actor (refreshed first when it expired) unless `actorToken` is given.
+   * Hand the result to `buildSessionTransferRedirect()`; never store it.
+   * Throws `ERR_ACTOR_UNAVAILABLE` (401) without an actor,
+   * `ERR_SESSION_TRANSFER_FAILED` when the OP refuses or issues another token type.
+   *
+   * @example
+   * ```ts
+   * const result = await req.oidc.requestSessionTransferToken({ subjectToken: customerToken, subjectTokenType: 'urn:acme:customer' });
+   * res.redirect(req.oidc.buildSessionTransferRedirect('https://app.example.com/login', result));
+   * ```
+   */
+  requestSessionTransferToken(options: SessionTransferTokenOptions): Promise<SessionTransferTokenResult> {
+    return requestSessionTransferToken(this.#exchangeContext(), options);
+  }
+
+  /**
+   * The URL handing a session transfer token to the target app's login
+   * route: `targetLoginUrl?session_transfer_token=...[&organization=...]`.
+   * `targetLoginUrl` must be your own trusted value, https (http on
+   * localhost only), never taken from the request.
+   */
+  buildSessionTransferRedirect(targetLoginUrl: string, result: SessionTransferTokenResult, options?: SessionTransferRedirectOptions): string {
+    return buildSessionTransferRedirect(targetLoginUrl, result, options);
+  }
+
+  #exchangeContext(): ExchangeContext {
+    return {
+      req: this.#req,
+      rt: this.#rt,
+      accessToken: async () => (await this.getAccessToken()).access_token,
+      refresh: async () => {
+        await this.#fresh({ force: true });
+      },
+    };
   }
 
   async #fresh(options: RefreshOptions): Promise<AccessToken> {

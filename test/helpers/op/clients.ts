@@ -1,5 +1,7 @@
 import type { ClientMetadata } from 'oidc-provider';
 
+import { FEDERATED_CONNECTION_GRANT, TOKEN_EXCHANGE_GRANT } from './token-exchange.js';
+
 export const TEST_CLIENT_ID = 'test-client';
 export const TEST_CLIENT_SECRET = 'test-client-secret-that-is-long-enough-000';
 export const POST_CLIENT_SECRET = 'post-client-secret-that-is-long-enough-000';
@@ -19,7 +21,7 @@ export function defaultClients(appBaseURL: string): ClientMetadata[] {
       ...common,
       client_id: TEST_CLIENT_ID,
       client_secret: TEST_CLIENT_SECRET,
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'password', PASSWORD_REALM_GRANT],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'password', PASSWORD_REALM_GRANT, TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     },

@@ -32,6 +32,7 @@ export {
   defaultClients,
 } from './clients.js';
 export { DEFAULT_RESOURCE_SCOPE } from './state.js';
+export * from './token-exchange.js';
 export type * from './types.js';
 
 export async function createTestOP(options: TestOPOptions = {}): Promise<TestOP> {

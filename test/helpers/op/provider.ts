@@ -6,6 +6,7 @@ import { recordBackchannelLogouts } from './backchannel-logout.js';
 import { configuration } from './configuration.js';
 import { tamper } from './keys.js';
 import { registerPasswordGrants } from './password-grant.js';
+import { registerTokenExchangeGrants } from './token-exchange.js';
 import type { OPState } from './state.js';
 import { isRecord } from './util.js';
 
@@ -15,6 +16,7 @@ function buildProvider(state: OPState): Provider {
   const op = new Provider(state.issuer, configuration(state));
 
   registerPasswordGrants(op, state);
+  registerTokenExchangeGrants(op, state);
 
   op.use(async (koaCtx, next) => {
     await next();

@@ -49,6 +49,10 @@ export interface TestOPOptions {
   tls?: { cert: string; key: string; ca: string; mtls?: boolean };
   /** changes oidc-provider's configuration before the Provider is built (JAR, extra features) */
   configure?: (configuration: Configuration) => void;
+  /** seconds Token Vault (federated connection) access tokens live; default 3600 */
+  connectionTokenTTL?: number;
+  /** the issued_token_type of session transfer tokens; default Auth0's (set another to test the check) */
+  sessionTransferIssuedTokenType?: string;
 }
 
 export interface TestOPCounts {
