@@ -2,7 +2,10 @@
  * Every error this library throws or passes to `next()` is an `OidcError`
  * with a stable `code`, so apps can `switch (err.code)` instead of parsing
  * messages. Messages never contain a token, a code, a secret or a cookie
- * value: they name what failed, not what was sent.
+ * value: they name what failed, not what was sent. The message of an exposed
+ * (4xx) error is a fixed text: it never carries request data (parameter names
+ * or values), so an error handler that shows it cannot be made to reflect
+ * markup into the app's pages.
  */
 export type ErrorCode =
   | 'ERR_CONFIG_INVALID'
@@ -40,8 +43,18 @@ export interface OidcErrorOptions {
   error?: string;
   /** The OP's `error_description`, when the OP sent one. */
   errorDescription?: string;
+  /**
+   * The request parameter at fault, for the app's log. It is request data:
+   * only a plain name (letters, digits, `_ . - [ ]`, 64 at most) is kept.
+   */
+  parameter?: string;
   cause?: unknown;
 }
+
+/** Characters that start markup or an entity, and control characters: never in an exposed message. */
+const MARKUP = /[<>&`\x00-\x1f\x7f]/g;
+/** A parameter name plain enough to log as it is. */
+const PLAIN_NAME = /^[\w.\[\]-]{1,64}$/;
 
 export class OidcError extends Error {
   readonly code: ErrorCode;
@@ -53,16 +66,26 @@ export class OidcError extends Error {
   readonly expose: boolean;
   readonly error?: string;
   readonly errorDescription?: string;
+  /** The request parameter at fault (a plain name; request data, so never part of the message). */
+  readonly parameter?: string;
 
   constructor(code: ErrorCode, message: string, options: OidcErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const status = options.status ?? 400;
+    // Exposed messages are fixed texts; should request data ever slip into one, it cannot form markup.
+    super(status < 500 ? message.replace(MARKUP, '?') : message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OidcError';
     this.code = code;
-    this.status = options.status ?? 400;
+    this.status = status;
     this.statusCode = this.status;
     this.expose = this.status < 500;
     if (options.error !== undefined) this.error = options.error;
     if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription;
+    if (options.parameter !== undefined) this.parameter = OidcError.parameterName(options.parameter);
+  }
+
+  /** A request parameter's name when it is plain enough to log; anything else reads `(unprintable)`. */
+  static parameterName(name: string): string {
+    return PLAIN_NAME.test(name) ? name : '(unprintable)';
   }
 
   /** `error_description` is OP-controlled text: keep it short and printable. */

@@ -47,7 +47,8 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
     const description = OidcError.describe(errorDescription);
     // The callback URL is attacker-controlled: only a plain error code is kept.
     const opError = OidcError.errorCode(error);
-    throw new OidcError('ERR_OP_ERROR', `login failed: the OP answered ${opError === undefined ? 'with an unreadable error' : `"${opError}"`}`, {
+    // The message is fixed: the callback's parameters are whatever the browser was sent with.
+    throw new OidcError('ERR_OP_ERROR', 'login failed: the OP answered with an error (see err.error)', {
       status: 400,
       ...(opError === undefined ? {} : { error: opError }),
       ...(description === undefined ? {} : { errorDescription: description }),
