@@ -1,3 +1,5 @@
+import { inspect } from 'node:util';
+
 /**
  * Every error this library throws or passes to `next()` is an `OidcError`
  * with a stable `code`, so apps can `switch (err.code)` instead of parsing
@@ -88,6 +90,20 @@ export class OidcError extends Error {
     return PLAIN_NAME.test(name) ? name : '(unprintable)';
   }
 
+  /**
+   * Printed (`console.error`, `util.inspect`) with its stack and fields; a
+   * cause shows its name and message only, never its own fields, which may
+   * hold a store's command (a session) or an OP's response body.
+   */
+  [inspect.custom](_depth: number, options: object): string {
+    const fields: Record<string, unknown> = { code: this.code, status: this.status };
+    if (this.error !== undefined) fields.error = this.error;
+    if (this.errorDescription !== undefined) fields.errorDescription = this.errorDescription;
+    if (this.parameter !== undefined) fields.parameter = this.parameter;
+    const cause = this.cause instanceof Error ? `\n  [cause]: ${this.cause.name}: ${this.cause.message}` : '';
+    return `${this.stack ?? `${this.name}: ${this.message}`} ${inspect(fields, options)}${cause}`;
+  }
+
   /** `error_description` is OP-controlled text: keep it short and printable. */
   static describe(text: unknown): string | undefined {
     if (typeof text !== 'string' || text.length === 0) return undefined;
@@ -102,8 +118,13 @@ export class OidcError extends Error {
 
 /** `mfa_required` from a password grant: the app continues with Auth0's MFA API using `mfaToken`. */
 export class MfaRequiredError extends OidcError {
+  // Private, so no printout (inspect, JSON, a logger walking the error's keys) can show it.
+  readonly #mfaToken: string;
+
   /** The `mfa_token` the OP returned; pass it to the MFA API. */
-  readonly mfaToken: string;
+  get mfaToken(): string {
+    return this.#mfaToken;
+  }
 
   constructor(mfaToken: string, errorDescription?: string) {
     super('ERR_MFA_REQUIRED', 'multi-factor authentication is required', {
@@ -112,7 +133,7 @@ export class MfaRequiredError extends OidcError {
       ...(errorDescription === undefined ? {} : { errorDescription }),
     });
     this.name = 'MfaRequiredError';
-    this.mfaToken = mfaToken;
+    this.#mfaToken = mfaToken;
   }
 
   // Keep the MFA token out of JSON renderings and logs of the error.

@@ -1,4 +1,5 @@
 import { OidcError } from '../errors.js';
+import { hidePrinting, REDACTED } from '../printing.js';
 import { OPTION_SPECS } from './schema.js';
 import type { AuthOptions, Config } from './types.js';
 
@@ -88,7 +89,10 @@ export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = pr
   }
 
   crossCheck(resolved);
-  return deepFreeze(normalize(resolved)) as unknown as Config;
+  const config = normalize(resolved);
+  // Printing the config (a debug line, a logger) shows no secret.
+  hidePrinting(config, 'Config', () => ({ ...config, secret: REDACTED, ...(config.clientSecret === undefined ? {} : { clientSecret: REDACTED }) }));
+  return deepFreeze(config) as unknown as Config;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
