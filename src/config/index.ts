@@ -1,6 +1,7 @@
 import { OidcError } from '../errors.js';
 import { hidePrinting, REDACTED } from '../printing.js';
 import { OPTION_SPECS } from './schema.js';
+import { weakSecretReason } from './secret-strength.js';
 import type { AuthOptions, Config } from './types.js';
 
 export type * from './types.js';
@@ -117,6 +118,10 @@ function crossCheck(r: Record<string, unknown>): void {
   const secrets = typeof r.secret === 'string' ? [r.secret] : (r.secret as string[]);
   if (secrets.length === 0) fail('secret', 'a string or a non-empty array of strings');
   if (secrets.some((s) => s.length < MIN_SECRET_LENGTH)) fail('secret', `at least ${MIN_SECRET_LENGTH} characters long (each one)`);
+  for (const secret of secrets) {
+    const weakness = weakSecretReason(secret);
+    if (weakness !== undefined) fail('secret', `random, and this one is guessable (${weakness}); make one with \`openssl rand -hex 32\``);
+  }
 
   const method = r.clientAuthMethod as string;
   if (method.startsWith('client_secret') && !r.clientSecret) fail('clientSecret', `set when clientAuthMethod is '${method}'`);
