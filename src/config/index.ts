@@ -91,6 +91,7 @@ export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = pr
 
   crossCheck(resolved);
   const config = normalize(resolved);
+  hostPrefixDefaults(input, config);
   // Printing the config (a debug line, a logger) shows no secret.
   hidePrinting(config, 'Config', () => ({ ...config, secret: REDACTED, ...(config.clientSecret === undefined ? {} : { clientSecret: REDACTED }) }));
   return deepFreeze(config) as unknown as Config;
@@ -140,6 +141,25 @@ function checkAuthorizationParams(params: Record<string, unknown>): void {
   const maxAge = params.max_age;
   const wholeSeconds = (typeof maxAge === 'number' && Number.isInteger(maxAge) && maxAge >= 0) || (typeof maxAge === 'string' && /^\d+$/.test(maxAge));
   if (maxAge !== undefined && !wholeSeconds) fail('authorizationParams.max_age', 'a whole number of seconds (0 or more)');
+}
+
+/** The cookie prefix browsers bind to one origin: Secure, `Path=/`, no `Domain`. */
+export const HOST_PREFIX = '__Host-';
+
+/**
+ * On https with no cookie `domain`, the default cookie names get the
+ * `__Host-` prefix: browsers then refuse such a cookie unless it is Secure,
+ * host-only and on `/`, so a sibling subdomain (or an http page on the same
+ * host) cannot plant a session or transaction cookie for the app (cookie
+ * tossing). A name the app sets is kept as it is.
+ */
+function hostPrefixDefaults(input: Record<string, unknown>, r: Record<string, unknown>): void {
+  const session = r.session as Record<string, unknown>;
+  const cookie = session.cookie as Record<string, unknown>;
+  if (cookie.secure !== true || cookie.domain !== undefined) return;
+  if (getPath(input, 'session.name') === undefined && cookie.path === '/') session.name = HOST_PREFIX + (session.name as string);
+  const transaction = r.transactionCookie as Record<string, unknown>;
+  if (getPath(input, 'transactionCookie.name') === undefined) transaction.name = HOST_PREFIX + (transaction.name as string);
 }
 
 function normalize(r: Record<string, unknown>): Record<string, unknown> {
