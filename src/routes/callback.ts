@@ -4,7 +4,7 @@ import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { completeLogin } from './complete-login.js';
-import { readForm, single } from './form.js';
+import { forgetQuery, readForm, single } from './form.js';
 import { safeReturnTo } from './return-to.js';
 import { clearSilentLoginMark } from './silent-login-mark.js';
 
@@ -28,6 +28,8 @@ function invalid(message: string): OidcError {
 export async function callback(rt: Runtime, req: Request, res: Response, options: CallbackOptions = {}): Promise<void> {
   const { config } = rt;
   const params = req.method === 'POST' ? await readForm(req) : new URL(req.originalUrl ?? req.url, 'http://callback.invalid').searchParams;
+  // The code is read: the router's later debug lines (an error handler's) must not print it.
+  forgetQuery(req);
   const state = single(params, 'state', 256);
   const code = single(params, 'code', 4_096);
   const iss = single(params, 'iss', 2_048);

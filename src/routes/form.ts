@@ -96,3 +96,17 @@ export function single(params: URLSearchParams, name: string, maxLength: number)
   if (value.length > maxLength) throw badRequest(`parameter "${name}" is too long`, 400, name);
   return value;
 }
+
+/**
+ * Drops the query from `req.url` and `req.originalUrl` once the route has
+ * read it. Express's router prints `req.originalUrl` in its debug log
+ * (`DEBUG=express:*` on Express 4, `DEBUG=router` on 5) for every layer it
+ * passes the request to: after this, the layers that come later (the app's
+ * error handler, when the callback fails) log the path without the
+ * authorization code.
+ */
+export function forgetQuery(req: Request): void {
+  const strip = (url: string) => url.split('?', 1)[0] as string;
+  req.url = strip(req.url);
+  if (typeof req.originalUrl === 'string') req.originalUrl = strip(req.originalUrl);
+}
