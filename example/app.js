@@ -5,6 +5,7 @@
 import express from 'express';
 import { auth, requiresAuth } from 'express-oidc';
 import { apiRouter } from './api.js';
+import { securityHeaders } from './security-headers.js';
 import { apiPage, errorPage, homePage, profilePage } from './pages.js';
 
 /**
@@ -20,6 +21,7 @@ import { apiPage, errorPage, homePage, profilePage } from './pages.js';
 export function createDemoApp({ issuerBaseURL, baseURL, clientID, clientSecret, secret, audience, idpLogout = true }) {
   const app = express();
   app.disable('x-powered-by');
+  app.use(securityHeaders());
 
   // The API comes first: it authenticates requests by bearer token, not by session.
   if (audience) app.use('/api', apiRouter({ issuerBaseURL, audience }));

@@ -1,8 +1,13 @@
+import { inspect } from 'node:util';
+
 /**
  * Every error this library throws or passes to `next()` is an `OidcError`
  * with a stable `code`, so apps can `switch (err.code)` instead of parsing
  * messages. Messages never contain a token, a code, a secret or a cookie
- * value: they name what failed, not what was sent.
+ * value: they name what failed, not what was sent. The message of an exposed
+ * (4xx) error is a fixed text: it never carries request data (parameter names
+ * or values), so an error handler that shows it cannot be made to reflect
+ * markup into the app's pages.
  */
 export type ErrorCode =
   | 'ERR_CONFIG_INVALID'
@@ -45,8 +50,18 @@ export interface OidcErrorOptions {
   error?: string;
   /** The OP's `error_description`, when the OP sent one. */
   errorDescription?: string;
+  /**
+   * The request parameter at fault, for the app's log. It is request data:
+   * only a plain name (letters, digits, `_ . - [ ]`, 64 at most) is kept.
+   */
+  parameter?: string;
   cause?: unknown;
 }
+
+/** Characters that start markup or an entity, and control characters: never in an exposed message. */
+const MARKUP = /[<>&`\x00-\x1f\x7f]/g;
+/** A parameter name plain enough to log as it is. */
+const PLAIN_NAME = /^[\w.\[\]-]{1,64}$/;
 
 export class OidcError extends Error {
   readonly code: ErrorCode;
@@ -58,16 +73,40 @@ export class OidcError extends Error {
   readonly expose: boolean;
   readonly error?: string;
   readonly errorDescription?: string;
+  /** The request parameter at fault (a plain name; request data, so never part of the message). */
+  readonly parameter?: string;
 
   constructor(code: ErrorCode, message: string, options: OidcErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    const status = options.status ?? 400;
+    // Exposed messages are fixed texts; should request data ever slip into one, it cannot form markup.
+    super(status < 500 ? message.replace(MARKUP, '?') : message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'OidcError';
     this.code = code;
-    this.status = options.status ?? 400;
+    this.status = status;
     this.statusCode = this.status;
     this.expose = this.status < 500;
     if (options.error !== undefined) this.error = options.error;
     if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription;
+    if (options.parameter !== undefined) this.parameter = OidcError.parameterName(options.parameter);
+  }
+
+  /** A request parameter's name when it is plain enough to log; anything else reads `(unprintable)`. */
+  static parameterName(name: string): string {
+    return PLAIN_NAME.test(name) ? name : '(unprintable)';
+  }
+
+  /**
+   * Printed (`console.error`, `util.inspect`) with its stack and fields; a
+   * cause shows its name and message only, never its own fields, which may
+   * hold a store's command (a session) or an OP's response body.
+   */
+  [inspect.custom](_depth: number, options: object): string {
+    const fields: Record<string, unknown> = { code: this.code, status: this.status };
+    if (this.error !== undefined) fields.error = this.error;
+    if (this.errorDescription !== undefined) fields.errorDescription = this.errorDescription;
+    if (this.parameter !== undefined) fields.parameter = this.parameter;
+    const cause = this.cause instanceof Error ? `\n  [cause]: ${this.cause.name}: ${this.cause.message}` : '';
+    return `${this.stack ?? `${this.name}: ${this.message}`} ${inspect(fields, options)}${cause}`;
   }
 
   /** `error_description` is OP-controlled text: keep it short and printable. */
@@ -84,8 +123,13 @@ export class OidcError extends Error {
 
 /** `mfa_required` from a password grant: the app continues with Auth0's MFA API using `mfaToken`. */
 export class MfaRequiredError extends OidcError {
+  // Private, so no printout (inspect, JSON, a logger walking the error's keys) can show it.
+  readonly #mfaToken: string;
+
   /** The `mfa_token` the OP returned; pass it to the MFA API. */
-  readonly mfaToken: string;
+  get mfaToken(): string {
+    return this.#mfaToken;
+  }
 
   constructor(mfaToken: string, errorDescription?: string) {
     super('ERR_MFA_REQUIRED', 'multi-factor authentication is required', {
@@ -94,7 +138,7 @@ export class MfaRequiredError extends OidcError {
       ...(errorDescription === undefined ? {} : { errorDescription }),
     });
     this.name = 'MfaRequiredError';
-    this.mfaToken = mfaToken;
+    this.#mfaToken = mfaToken;
   }
 
   // Keep the MFA token out of JSON renderings and logs of the error.

@@ -3,7 +3,7 @@ import { OidcError } from '../errors.js';
 import type { AuthClient } from './auth-client.js';
 import { untilAborted } from './abort.js';
 import { abortedError } from './errors.js';
-import type { TokenSet } from './token-set.js';
+import { hideTokens, type TokenSet } from './token-set.js';
 
 const log = debug('m2m');
 
@@ -159,5 +159,5 @@ export class ClientCredentials {
 
 /** A copy whose `expiresIn` is what is left of the token's life now. */
 function withRemainingLifetime(tokens: TokenSet, expiresAt: number, now: number): TokenSet {
-  return { ...tokens, expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)), expiresAt: Math.floor(expiresAt / 1000) };
+  return hideTokens({ ...tokens, expiresIn: Math.max(0, Math.floor((expiresAt - now) / 1000)), expiresAt: Math.floor(expiresAt / 1000) });
 }

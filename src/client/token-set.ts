@@ -1,6 +1,11 @@
+import { hidePrinting, REDACTED } from '../printing.js';
 import type { IdTokenClaims } from './id-token.js';
 
-/** What a token endpoint returned, in TypeScript's naming. */
+/**
+ * What a token endpoint returned, in TypeScript's naming. A token set from the
+ * library prints its tokens as `[redacted]` (JSON, `util.inspect`); read the
+ * fields themselves to use them.
+ */
 export interface TokenSet {
   accessToken: string;
   tokenType: string;
@@ -35,7 +40,19 @@ export function toTokenSet(response: TokenEndpointResponse, idTokenClaims?: IdTo
   }
   if (response.scope !== undefined) set.scope = response.scope;
   if (idTokenClaims !== undefined) set.idTokenClaims = idTokenClaims;
-  return set;
+  return hideTokens(set);
+}
+
+/** The token set, printed (JSON, `util.inspect`) with its tokens as `[redacted]`; a copy needs this again. */
+export function hideTokens(set: TokenSet): TokenSet {
+  return hidePrinting(set, 'TokenSet', () => ({
+    accessToken: REDACTED,
+    tokenType: set.tokenType,
+    ...(set.idToken === undefined ? {} : { idToken: REDACTED }),
+    ...(set.refreshToken === undefined ? {} : { refreshToken: REDACTED }),
+    expiresAt: set.expiresAt,
+    scope: set.scope,
+  }));
 }
 
 /** RFC 6750 and RFC 9449 spell the types `Bearer` and `DPoP`; OPs vary in case. */

@@ -1,7 +1,9 @@
 import { OidcError } from '../errors.js';
+import { hidePrinting, REDACTED } from '../printing.js';
 import { OPTION_SPECS } from './schema.js';
 import { SigningKey, type SigningKeyInput } from '../client/signing-key.js';
 import { resolveTransport, type TransportOptions } from '../client/transport.js';
+import { weakSecretReason } from './secret-strength.js';
 import type { AuthOptions, ClientAuthMethod, Config } from './types.js';
 
 export type * from './types.js';
@@ -90,7 +92,11 @@ export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = pr
   }
 
   crossCheck(resolved);
-  return deepFreeze(normalize(resolved)) as unknown as Config;
+  const config = normalize(resolved);
+  hostPrefixDefaults(input, config);
+  // Printing the config (a debug line, a logger) shows no secret.
+  hidePrinting(config, 'Config', () => ({ ...config, secret: REDACTED, ...(config.clientSecret === undefined ? {} : { clientSecret: REDACTED }) }));
+  return deepFreeze(config) as unknown as Config;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -115,6 +121,10 @@ function crossCheck(r: Record<string, unknown>): void {
   const secrets = typeof r.secret === 'string' ? [r.secret] : (r.secret as string[]);
   if (secrets.length === 0) fail('secret', 'a string or a non-empty array of strings');
   if (secrets.some((s) => s.length < MIN_SECRET_LENGTH)) fail('secret', `at least ${MIN_SECRET_LENGTH} characters long (each one)`);
+  for (const secret of secrets) {
+    const weakness = weakSecretReason(secret);
+    if (weakness !== undefined) fail('secret', `random, and this one is guessable (${weakness}); make one with \`openssl rand -hex 32\``);
+  }
 
   const method = r.clientAuthMethod as string;
   if (method.startsWith('client_secret') && !r.clientSecret) fail('clientSecret', `set when clientAuthMethod is '${method}'`);
@@ -134,6 +144,25 @@ function checkAuthorizationParams(params: Record<string, unknown>): void {
   const maxAge = params.max_age;
   const wholeSeconds = (typeof maxAge === 'number' && Number.isInteger(maxAge) && maxAge >= 0) || (typeof maxAge === 'string' && /^\d+$/.test(maxAge));
   if (maxAge !== undefined && !wholeSeconds) fail('authorizationParams.max_age', 'a whole number of seconds (0 or more)');
+}
+
+/** The cookie prefix browsers bind to one origin: Secure, `Path=/`, no `Domain`. */
+export const HOST_PREFIX = '__Host-';
+
+/**
+ * On https with no cookie `domain`, the default cookie names get the
+ * `__Host-` prefix: browsers then refuse such a cookie unless it is Secure,
+ * host-only and on `/`, so a sibling subdomain (or an http page on the same
+ * host) cannot plant a session or transaction cookie for the app (cookie
+ * tossing). A name the app sets is kept as it is.
+ */
+function hostPrefixDefaults(input: Record<string, unknown>, r: Record<string, unknown>): void {
+  const session = r.session as Record<string, unknown>;
+  const cookie = session.cookie as Record<string, unknown>;
+  if (cookie.secure !== true || cookie.domain !== undefined) return;
+  if (getPath(input, 'session.name') === undefined && cookie.path === '/') session.name = HOST_PREFIX + (session.name as string);
+  const transaction = r.transactionCookie as Record<string, unknown>;
+  if (getPath(input, 'transactionCookie.name') === undefined) transaction.name = HOST_PREFIX + (transaction.name as string);
 }
 
 function normalize(r: Record<string, unknown>): Record<string, unknown> {

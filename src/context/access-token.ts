@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import type { AccessTokenData, RefreshOptions } from '../refresh/index.js';
 import { nowSeconds } from '../session/data.js';
 
@@ -34,5 +35,9 @@ export class AccessToken {
   // The token value stays out of logs of the object.
   toJSON(): Record<string, unknown> {
     return { token_type: this.token_type, expires_in: this.expires_in, scope: this.scope };
+  }
+
+  [inspect.custom](_depth: number, options: object): string {
+    return `AccessToken ${inspect(this.toJSON(), options)}`;
   }
 }

@@ -107,6 +107,8 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
 
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     attachContext(req, res, next, rt);
+    // A browser over the transaction-cookie budget (logins started in parallel) is brought back under it.
+    rt.transactions.prune(req, res);
     rt.sessions.load(req, res, (err?: unknown) => {
       if (err) return next(err);
       const route = routes.get(`${req.method} ${req.path}`);

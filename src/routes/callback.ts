@@ -4,7 +4,7 @@ import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { completeLogin } from './complete-login.js';
-import { readForm, single } from './form.js';
+import { forgetQuery, readForm, single } from './form.js';
 import { safeReturnTo } from './return-to.js';
 import { clearSilentLoginMark } from './silent-login-mark.js';
 
@@ -28,6 +28,8 @@ function invalid(message: string): OidcError {
 export async function callback(rt: Runtime, req: Request, res: Response, options: CallbackOptions = {}): Promise<void> {
   const { config } = rt;
   const params = req.method === 'POST' ? await readForm(req) : new URL(req.originalUrl ?? req.url, 'http://callback.invalid').searchParams;
+  // The code is read: the router's later debug lines (an error handler's) must not print it.
+  forgetQuery(req);
   const state = single(params, 'state', 256);
   const code = single(params, 'code', 4_096);
   const iss = single(params, 'iss', 2_048);
@@ -47,7 +49,8 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
     const description = OidcError.describe(errorDescription);
     // The callback URL is attacker-controlled: only a plain error code is kept.
     const opError = OidcError.errorCode(error);
-    throw new OidcError('ERR_OP_ERROR', `login failed: the OP answered ${opError === undefined ? 'with an unreadable error' : `"${opError}"`}`, {
+    // The message is fixed: the callback's parameters are whatever the browser was sent with.
+    throw new OidcError('ERR_OP_ERROR', 'login failed: the OP answered with an error (see err.error)', {
       status: 400,
       ...(opError === undefined ? {} : { error: opError }),
       ...(description === undefined ? {} : { errorDescription: description }),

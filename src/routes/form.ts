@@ -4,8 +4,9 @@ import { OidcError } from '../errors.js';
 /** Largest form body read (a callback or a password form is far smaller). */
 const MAX_FORM_BYTES = 64 * 1024;
 
-function badRequest(message: string, status = 400): OidcError {
-  return new OidcError('ERR_BAD_REQUEST', message, { status });
+/** Messages are fixed texts: the parameter at fault goes into `parameter`, never into the message. */
+function badRequest(message: string, status = 400, parameter?: string): OidcError {
+  return new OidcError('ERR_BAD_REQUEST', message, { status, ...(parameter === undefined ? {} : { parameter }) });
 }
 
 /**
@@ -41,7 +42,8 @@ function parsedBody(body: unknown): URLSearchParams {
   for (const [key, value] of Object.entries(body as Record<string, unknown>)) {
     if (typeof value === 'string') params.append(key, value);
     else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) for (const v of value) params.append(key, v);
-    else throw badRequest(`parameter "${key.slice(0, 40)}" has an unexpected shape`);
+    // The name is request data (an attacker's markup, with a body parser's nested syntax): not in the message.
+    else throw badRequest('a form parameter has an unexpected shape (nested or not a string)', 400, key);
   }
   return params;
 }
@@ -83,13 +85,28 @@ function readBounded(req: Request): Promise<Buffer> {
 
 /**
  * The single value of a parameter. A repeated parameter is refused: which copy
- * wins differs between parsers, and attackers use that.
+ * wins differs between parsers, and attackers use that. `name` is one of the
+ * library's own fixed parameter names, never one read from the request.
  */
 export function single(params: URLSearchParams, name: string, maxLength: number): string | undefined {
   const values = params.getAll(name);
   if (values.length === 0) return undefined;
-  if (values.length > 1) throw badRequest(`parameter "${name}" is repeated`);
+  if (values.length > 1) throw badRequest(`parameter "${name}" is repeated`, 400, name);
   const value = values[0] as string;
-  if (value.length > maxLength) throw badRequest(`parameter "${name}" is too long`);
+  if (value.length > maxLength) throw badRequest(`parameter "${name}" is too long`, 400, name);
   return value;
+}
+
+/**
+ * Drops the query from `req.url` and `req.originalUrl` once the route has
+ * read it. Express's router prints `req.originalUrl` in its debug log
+ * (`DEBUG=express:*` on Express 4, `DEBUG=router` on 5) for every layer it
+ * passes the request to: after this, the layers that come later (the app's
+ * error handler, when the callback fails) log the path without the
+ * authorization code.
+ */
+export function forgetQuery(req: Request): void {
+  const strip = (url: string) => url.split('?', 1)[0] as string;
+  req.url = strip(req.url);
+  if (typeof req.originalUrl === 'string') req.originalUrl = strip(req.originalUrl);
 }

@@ -3,7 +3,7 @@ import type { Runtime } from '../runtime.js';
 import { backchannelLogout } from './backchannel-logout.js';
 import { callback } from './callback.js';
 import { login } from './login.js';
-import { logout } from './logout.js';
+import { logoutRoute } from './logout.js';
 import { passwordLogin } from './password-login.js';
 
 export { login } from './login.js';
@@ -34,10 +34,13 @@ export function routeTable(rt: Runtime): Map<string, RouteHandler> {
   table.set(`GET ${routes.callback}`, (req, res) => callback(rt, req, res));
   table.set(`POST ${routes.callback}`, (req, res) => callback(rt, req, res));
   if (routes.logout !== false) {
-    table.set(`GET ${routes.logout}`, (req, res) => {
+    // GET from the app's own pages; POST from the confirmation page a cross-site GET gets.
+    const logoutHandler: RouteHandler = (req, res) => {
       const returnTo = returnToQuery(req);
-      return logout(rt, req, res, returnTo === undefined ? {} : { returnTo });
-    });
+      return logoutRoute(rt, req, res, returnTo === undefined ? {} : { returnTo });
+    };
+    table.set(`GET ${routes.logout}`, logoutHandler);
+    table.set(`POST ${routes.logout}`, logoutHandler);
   }
   if (rt.config.passwordLogin !== false) {
     table.set(`POST ${routes.passwordLogin}`, (req, res) => passwordLogin(rt, req, res));

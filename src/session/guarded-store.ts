@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import session from 'express-session';
 import { OidcError } from '../errors.js';
 import type { OidcSession } from './data.js';
@@ -31,6 +32,16 @@ export class GuardedStore extends session.Store {
   readonly #fresh = new WeakSet<object>();
   /** The tail of each session id's queue of writes. */
   readonly #queues = new Map<string, Promise<void>>();
+
+
+  // The wrapped store may hold a client with a password, or sessions (tokens): it is named, never printed.
+  toJSON(): Record<string, unknown> {
+    return { store: this.inner.constructor.name, timeout: this.#timeout };
+  }
+
+  [inspect.custom](_depth: number, options: object): string {
+    return `GuardedStore ${inspect(this.toJSON(), options)}`;
+  }
 
   constructor(inner: session.Store, timeout: number) {
     super();

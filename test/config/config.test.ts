@@ -211,7 +211,7 @@ describe('defaults', () => {
     expect(config.authRequired).toBe(true);
     expect(config.routes).toMatchObject({ login: '/login', logout: '/logout', callback: '/callback', postLogoutRedirect: '/' });
     expect(config.authorizationParams).toEqual({ response_type: 'code', scope: 'openid profile email' });
-    expect(config.session).toMatchObject({ name: 'appSession', rolling: true, rollingDuration: 86_400, absoluteDuration: 604_800, store: undefined });
+    expect(config.session).toMatchObject({ name: '__Host-appSession', rolling: true, rollingDuration: 86_400, absoluteDuration: 604_800, store: undefined });
     expect(config.session.cookie).toMatchObject({ secure: true, sameSite: 'Lax', path: '/', transient: false });
     expect(config.clockTolerance).toBe(60);
     expect(config.httpTimeout).toBe(5_000);

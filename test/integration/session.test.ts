@@ -131,10 +131,10 @@ describe('cookies', () => {
     expect(sessionCookie).not.toMatch(/; Secure/i);
   });
 
-  test('on https (behind a TLS proxy, trust proxy set): every cookie is Secure, HttpOnly and SameSite=Lax', async () => {
+  test('on https (behind a TLS proxy, trust proxy set): every cookie is __Host- prefixed, Secure, HttpOnly and SameSite=Lax', async () => {
     const login = await request(httpsApp.app).get('/login').set('X-Forwarded-Proto', 'https');
     expect(login.status).toBe(302);
-    const txCookie = (login.get('Set-Cookie') ?? []).find((c) => c.startsWith('auth_verification.')) ?? '';
+    const txCookie = (login.get('Set-Cookie') ?? []).find((c) => c.startsWith('__Host-auth_verification.')) ?? '';
     expect(txCookie).toMatch(/; Secure/);
     expect(txCookie).toMatch(/; HttpOnly/);
     expect(txCookie).toMatch(/; SameSite=Lax/);
@@ -148,15 +148,20 @@ describe('cookies', () => {
       .set('Cookie', txCookie.split(';')[0] ?? '');
     expect(callback.status).toBe(302);
     expect(callback.get('Location')).toBe(`${HTTPS_BASE}/`);
-    const sessionCookie = (callback.get('Set-Cookie') ?? []).find((c) => c.startsWith('appSession=')) ?? '';
+    const sessionCookie = (callback.get('Set-Cookie') ?? []).find((c) => c.startsWith('__Host-appSession=')) ?? '';
     expect(sessionCookie).toMatch(/; Secure/i);
     expect(sessionCookie).toMatch(/; HttpOnly/i);
     expect(sessionCookie).toMatch(/; SameSite=Lax/i);
+    // What browsers demand of __Host- cookies: Path=/ and no Domain.
+    for (const cookie of [txCookie, sessionCookie]) {
+      expect(cookie).toMatch(/; Path=\/(;|$)/i);
+      expect(cookie).not.toMatch(/; Domain=/i);
+    }
   });
 
   test('https baseURL but the request arrived over http (trust proxy not set): a clear error instead of a silent non-login', async () => {
     const login = await request(httpsNoProxyTrust.app).get('/login').set('X-Forwarded-Proto', 'https');
-    const txCookie = (login.get('Set-Cookie') ?? []).find((c) => c.startsWith('auth_verification.')) ?? '';
+    const txCookie = (login.get('Set-Cookie') ?? []).find((c) => c.startsWith('__Host-auth_verification.')) ?? '';
     const delivery = await authorizeUntilCallback(new Browser(), login.get('Location') ?? '');
     const callback = await request(httpsNoProxyTrust.app)
       .get(`${delivery.url.pathname}${delivery.url.search}`)
@@ -165,7 +170,7 @@ describe('cookies', () => {
     expect(callback.status).toBe(500);
     expect(callback.body.code).toBe('ERR_CONFIG_INVALID');
     expect(callback.body.message).toMatch(/trust proxy/);
-    expect(callback.get('Set-Cookie')?.some((c) => c.startsWith('appSession=')) ?? false).toBe(false);
+    expect(callback.get('Set-Cookie')?.some((c) => c.startsWith('__Host-appSession=')) ?? false).toBe(false);
   });
 });
 

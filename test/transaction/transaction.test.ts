@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { sign } from 'cookie-signature';
 import { getConfig } from '../../src/config/index.js';
 import type { AuthOptions } from '../../src/config/types.js';
-import { MAX_OPEN_TRANSACTIONS, TRANSACTION_TTL, TransactionCookies, parseCookies, type Transaction } from '../../src/transaction/index.js';
+import { MAX_OPEN_TRANSACTIONS, MAX_TRANSACTION_COOKIE_BYTES, TRANSACTION_BUDGET_BYTES, TRANSACTION_TTL, TransactionCookies, parseCookies, type Transaction } from '../../src/transaction/index.js';
 import { OidcError } from '../../src/errors.js';
 
 const OLD_SECRET = 'the-old-secret-that-is-at-least-32-characters';
@@ -40,7 +40,8 @@ function transaction(overrides: Partial<Transaction> = {}): Transaction {
 function saved(tc: TransactionCookies, tx: Transaction, cookieHeader?: string): { pair: string; setCookie: string } {
   const { res, setCookies } = fakeResponse();
   tc.save(fakeRequest(cookieHeader), res, tx);
-  const setCookie = setCookies().find((c) => c.startsWith(`auth_verification.${tx.state}=`)) ?? '';
+  // `__Host-auth_verification.<state>` on https, `auth_verification.<state>` on http.
+  const setCookie = setCookies().find((c) => c.slice(0, c.indexOf('=')).endsWith(`auth_verification.${tx.state}`)) ?? '';
   return { pair: setCookie.split(';')[0] ?? '', setCookie };
 }
 
@@ -57,7 +58,7 @@ function takeError(fn: () => unknown): OidcError {
 test('save: a signed cookie named after the state, HttpOnly, short-lived, Secure on https', () => {
   const tx = transaction();
   const { setCookie } = saved(cookies(), tx);
-  expect(setCookie).toMatch(new RegExp(`^auth_verification\\.${tx.state}=`));
+  expect(setCookie).toMatch(new RegExp(`^__Host-auth_verification\\.${tx.state}=`));
   expect(setCookie).toContain(`Max-Age=${TRANSACTION_TTL}`);
   expect(setCookie).toContain('; HttpOnly');
   expect(setCookie).toContain('; Path=/');
@@ -83,7 +84,7 @@ test('take: returns the transaction and clears its cookie', () => {
   const { pair } = saved(tc, tx);
   const { res, setCookies } = fakeResponse();
   expect(tc.take(fakeRequest(pair), res, tx.state)).toEqual(tx);
-  expect(setCookies().some((c) => c.startsWith(`auth_verification.${tx.state}=;`) && c.includes('Max-Age=0'))).toBe(true);
+  expect(setCookies().some((c) => c.startsWith(`__Host-auth_verification.${tx.state}=;`) && c.includes('Max-Age=0'))).toBe(true);
 });
 
 test('secret rotation: a cookie signed with an older secret still verifies; new cookies use the first secret', () => {
@@ -109,7 +110,7 @@ test('take: no login in progress -> ERR_TRANSACTION_MISSING; other logins only -
 test('take: a state that cannot be one of ours is never looked up', () => {
   const tc = cookies();
   const odd = 'short';
-  const forged = `auth_verification.${odd}=${sign(Buffer.from(JSON.stringify({ state: odd, createdAt: 0 })).toString('base64url'), NEW_SECRET)}`;
+  const forged = `__Host-auth_verification.${odd}=${sign(Buffer.from(JSON.stringify({ state: odd, createdAt: 0 })).toString('base64url'), NEW_SECRET)}`;
   expect(takeError(() => tc.take(fakeRequest(forged), fakeResponse().res, odd)).code).toBe('ERR_STATE_MISMATCH');
 });
 
@@ -122,10 +123,10 @@ test.each([
 ])('take: a cookie %s -> ERR_TRANSACTION_INVALID, and it is cleared', (_name, forge) => {
   const tx = transaction();
   const { res, setCookies } = fakeResponse();
-  const err = takeError(() => cookies().take(fakeRequest(`auth_verification.${tx.state}=${forge(tx)}`), res, tx.state));
+  const err = takeError(() => cookies().take(fakeRequest(`__Host-auth_verification.${tx.state}=${forge(tx)}`), res, tx.state));
   expect(err.code).toBe('ERR_TRANSACTION_INVALID');
   expect(err.status).toBe(400);
-  expect(setCookies().some((c) => c.startsWith(`auth_verification.${tx.state}=;`))).toBe(true);
+  expect(setCookies().some((c) => c.startsWith(`__Host-auth_verification.${tx.state}=;`))).toBe(true);
 });
 
 test('take: a transaction older than its lifetime -> ERR_TRANSACTION_INVALID (expired)', () => {
@@ -146,13 +147,72 @@ test(`save: beyond ${MAX_OPEN_TRANSACTIONS} logins in flight, the oldest cookies
   const { res, setCookies } = fakeResponse();
   tc.save(fakeRequest(header), res, transaction());
   const cleared = setCookies().filter((c) => c.includes('Max-Age=0')).map((c) => c.slice(0, c.indexOf('=')));
-  expect(cleared).toEqual(open.slice(0, 3).map((tx) => `auth_verification.${tx.state}`));
+  expect(cleared).toEqual(open.slice(0, 3).map((tx) => `__Host-auth_verification.${tx.state}`));
 });
 
-test('save: login state too large for a cookie is refused', () => {
+test('save: login state too large for a cookie is refused as a configuration problem (getLoginState)', () => {
   const err = takeError(() => saved(cookies(), transaction({ appState: { returnTo: '/', blob: 'x'.repeat(5_000) } })));
-  expect(err.code).toBe('ERR_BAD_REQUEST');
+  expect(err.code).toBe('ERR_CONFIG_INVALID');
+  expect(err.status).toBe(500);
 });
+
+test(`save: a returnTo that does not fit in ${MAX_TRANSACTION_COOKIE_BYTES} bytes falls back to the app root`, () => {
+  const long = `https://app.example.com/deep?${'q=1&'.repeat(400)}`;
+  const { pair } = saved(cookies(), transaction({ appState: { returnTo: long } }));
+  expect(pair.length).toBeLessThanOrEqual(MAX_TRANSACTION_COOKIE_BYTES);
+  expect(decode(pair).appState.returnTo).toBe('https://app.example.com/');
+  // A usual deep link is kept as it is.
+  const usual = `https://app.example.com/orders/12345?tab=items&page=${'9'.repeat(200)}`;
+  expect(decode(saved(cookies(), transaction({ appState: { returnTo: usual } })).pair).appState.returnTo).toBe(usual);
+});
+
+test(`save: the browser's transaction cookies stay within ${TRANSACTION_BUDGET_BYTES} bytes together`, () => {
+  const tc = cookies();
+  const now = Math.floor(Date.now() / 1000);
+  const bulky = (i: number) => transaction({ createdAt: now - 100 + i, appState: { returnTo: `https://app.example.com/${'p'.repeat(450)}` } });
+  const open = [bulky(0), bulky(1), bulky(2), bulky(3)];
+  const pairs = open.map((tx) => saved(tc, tx).pair);
+  const { res, setCookies } = fakeResponse();
+  const next = bulky(4);
+  tc.save(fakeRequest(pairs.join('; ')), res, next);
+  const cleared = setCookies().filter((c) => c.includes('Max-Age=0')).map((c) => c.slice(0, c.indexOf('=')));
+  const keptBytes = pairs.filter((p) => !cleared.includes(p.slice(0, p.indexOf('=')))).reduce((sum, p) => sum + p.length + 2, 0);
+  const written = setCookies().find((c) => c.startsWith(`__Host-auth_verification.${next.state}=`))?.split(';')[0] ?? '';
+  expect(cleared[0]).toBe(`__Host-auth_verification.${open[0]?.state}`);
+  expect(keptBytes + written.length + 2).toBeLessThanOrEqual(TRANSACTION_BUDGET_BYTES);
+});
+
+test('prune: a browser over budget gets its oldest transaction cookies cleared; one under it is left alone', () => {
+  const tc = cookies();
+  const now = Math.floor(Date.now() / 1000);
+  const pairs = Array.from({ length: 8 }, (_, i) => saved(tc, transaction({ createdAt: now - 100 + i, appState: { returnTo: `https://app.example.com/${'p'.repeat(450)}` } })).pair);
+  const over = fakeResponse();
+  tc.prune(fakeRequest(`other=1; ${pairs.join('; ')}`), over.res);
+  const cleared = over.setCookies().map((c) => c.slice(0, c.indexOf('=')));
+  expect(cleared.length).toBeGreaterThan(0);
+  expect(cleared).toEqual(pairs.slice(0, cleared.length).map((p) => p.slice(0, p.indexOf('='))));
+  const left = pairs.slice(cleared.length).reduce((sum, p) => sum + p.length + 2, 0);
+  expect(left).toBeLessThanOrEqual(TRANSACTION_BUDGET_BYTES);
+  const under = fakeResponse();
+  tc.prune(fakeRequest(pairs.slice(0, 3).join('; ')), under.res);
+  expect(under.setCookies()).toEqual([]);
+});
+
+test("save: a login fetched by another site's script is refused; a cross-site navigation is not", () => {
+  const tc = cookies();
+  const fetched = { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } } as unknown as IncomingMessage;
+  const err = takeError(() => tc.save(fetched, fakeResponse().res, transaction()));
+  expect(err.code).toBe('ERR_CROSS_SITE_REQUEST');
+  const navigated = { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } } as unknown as IncomingMessage;
+  const { res, setCookies } = fakeResponse();
+  tc.save(navigated, res, transaction());
+  expect(setCookies()).toHaveLength(1);
+});
+
+function decode(pair: string): Transaction {
+  const value = pair.slice(pair.indexOf('=') + 1);
+  return JSON.parse(Buffer.from(value.slice(0, value.lastIndexOf('.')), 'base64url').toString('utf8')) as Transaction;
+}
 
 test('parseCookies: garbage pairs are skipped, quoted values unquoted, the first of a name wins', () => {
   const parsed = parseCookies(fakeRequest('a=1; ===; %%%; b="two"; a=3; =x; c=; d=4=4'));
@@ -162,4 +222,23 @@ test('parseCookies: garbage pairs are skipped, quoted values unquoted, the first
     ['c', ''],
     ['d', '4=4'],
   ]);
+});
+
+test('cookie tossing: on https without a cookie domain the names are __Host- prefixed; a configured name, a domain or http keep the plain name', () => {
+  const name = (options: Partial<AuthOptions>) => {
+    const tx = transaction();
+    const { res, setCookies } = fakeResponse();
+    cookies(options).save(fakeRequest(), res, tx);
+    return (setCookies()[0] ?? '').slice(0, (setCookies()[0] ?? '').indexOf('=')).replace(tx.state, '<state>');
+  };
+  expect(name({})).toBe('__Host-auth_verification.<state>');
+  expect(name({ transactionCookie: { name: 'login_tx' } })).toBe('login_tx.<state>');
+  expect(name({ session: { cookie: { domain: 'example.com' } } })).toBe('auth_verification.<state>');
+  expect(name({ baseURL: 'http://localhost:3000' })).toBe('auth_verification.<state>');
+  const session = (options: Partial<AuthOptions>) => getConfig({ ...BASE, ...options }, {}).session.name;
+  expect(session({})).toBe('__Host-appSession');
+  expect(session({ session: { name: 'mySession' } })).toBe('mySession');
+  expect(session({ session: { cookie: { domain: 'example.com' } } })).toBe('appSession');
+  expect(session({ session: { cookie: { path: '/app' } } })).toBe('appSession');
+  expect(session({ baseURL: 'http://localhost:3000' })).toBe('appSession');
 });
