@@ -56,6 +56,8 @@ export interface GlewlwydServer {
   addClient(client: GlewlwydClient): Promise<void>;
   /** Calls the admin API as the admin user; throws on a non-2xx answer. */
   admin(method: string, apiPath: string, body?: unknown): Promise<unknown>;
+  /** Runs one SQL query on Glewlwyd's database (sqlite3 CLI); returns its output, trimmed. */
+  query(sql: string): string;
   /** The last lines of Glewlwyd's log. */
   logTail(lines?: number): Promise<string>;
   stop(): Promise<void>;
@@ -242,6 +244,9 @@ export async function startGlewlwyd(): Promise<GlewlwydServer> {
     database.parameters['data-format'].post_logout_redirect_uris = { multiple: true, read: true, write: true };
     database.parameters['data-format'].scope = { multiple: true, read: true, write: true };
     await admin('PUT', '/mod/client/database', database);
+    // The running instance keeps its old data format until it is restarted.
+    await admin('PUT', '/mod/client/database/disable');
+    await admin('PUT', '/mod/client/database/enable');
 
     for (const name of GLEWLWYD_SCOPES.filter((s) => s !== 'openid')) {
       await admin('POST', '/scope/', { name, display_name: name, description: name, password_required: false, scheme: {} });
@@ -254,6 +259,11 @@ export async function startGlewlwyd(): Promise<GlewlwydServer> {
       logFile,
       admin,
       stop,
+      query: (sql) => {
+        const result = spawnSync('sqlite3', [path.join(dir, 'glewlwyd.db'), sql]);
+        if (result.status !== 0) throw new Error(`sqlite3: ${result.stderr.toString()}`);
+        return result.stdout.toString().trim();
+      },
       logTail: async (lines = 40) => {
         try {
           return (await readFile(logFile, 'utf8')).split('\n').slice(-lines).join('\n');
@@ -342,12 +352,46 @@ export async function toLoginPage(browser: Browser, startUrl: string): Promise<B
 
 /** What `login.html` does when the user accepts: the grant (space-separated, whatever API.md says). */
 async function grantScopes(browser: Browser, origin: string, clientId: string, scope: string): Promise<void> {
-  const url = new URL(`${origin}/api/auth/grant/${encodeURIComponent(clientId)}`);
-  const cookie = browser.cookies.headerFor(url);
-  const res = await fetch(url, {
-    method: 'PUT',
-    headers: { 'content-type': 'application/json', ...(cookie ? { cookie } : {}) },
-    body: JSON.stringify({ scope }),
+  const res = await browserFetch(browser, 'PUT', `${origin}/api/auth/grant/${encodeURIComponent(clientId)}`, { scope });
+  if (!res.ok) throw new Error(`Glewlwyd refused the grant of "${scope}" to ${clientId}: ${res.status}`);
+}
+
+/**
+ * What Glewlwyd's logout page does after the app sent the browser to `end_session_endpoint`: from
+ * the login page it was redirected to (`prompt=end_session`), ends the OIDC session (which sends the back-channel logout tokens and disables the session's tokens), ends
+ * the Glewlwyd session, then follows `callback_url` (the post_logout_redirect_uri) back to the app.
+ */
+export async function endSessionAtGlewlwyd(browser: Browser, logoutPage: BrowserResponse): Promise<BrowserResponse> {
+  const page = new URL(logoutPage.url);
+  if (!page.pathname.endsWith('/login.html')) throw new Error(`expected Glewlwyd's logout page, got ${logoutPage.status} ${logoutPage.url}`);
+  const sid = page.searchParams.get('sid');
+  const plugin = page.searchParams.get('plugin');
+  const back = page.searchParams.get('callback_url');
+  if (!sid || !plugin) throw new Error(`Glewlwyd's logout page lacks sid or plugin: ${logoutPage.url}`);
+  const api = `${page.origin}/api`;
+  await deleteGlewlwydSession(browser, page.origin, plugin, sid);
+  const signOut = await browserFetch(browser, 'DELETE', `${api}/auth/`);
+  if (signOut.status !== 200) throw new Error(`Glewlwyd sign-out: ${signOut.status}`);
+  if (!back) return logoutPage;
+  return browser.get(back);
+}
+
+/** Ends the OIDC session `sid` at Glewlwyd, as its logout page does (back-channel logout follows). */
+export async function deleteGlewlwydSession(browser: Browser, origin: string, plugin: string, sid: string): Promise<void> {
+  const res = await browserFetch(browser, 'DELETE', `${origin}/api/${plugin}/session/${sid}`);
+  if (res.status !== 200) throw new Error(`Glewlwyd refused to end session ${sid}: ${res.status}`);
+}
+
+/** A request with the browser's cookies, for the verbs the test browser lacks (PUT, DELETE). */
+async function browserFetch(browser: Browser, method: string, url: string, body?: unknown): Promise<Response> {
+  const target = new URL(url);
+  const cookie = browser.cookies.headerFor(target);
+  const res = await fetch(target, {
+    method,
+    headers: { ...(cookie ? { cookie } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  if (!res.ok) throw new Error(`Glewlwyd refused the grant of "${scope}" to ${clientId}: ${res.status} ${await res.text()}`);
+  for (const setCookie of res.headers.getSetCookie()) browser.cookies.setFromHeader(setCookie, target);
+  await res.arrayBuffer();
+  return res;
 }
