@@ -156,7 +156,8 @@ function oidcParameters(issuer: string, key: { jwks: string; kid: string }): Rec
     // Rotation: every refresh token is used once.
     'refresh-token-rolling': true,
     'refresh-token-one-use': 'always',
-    'allow-non-oidc': false,
+    // Password and client credentials grants are "non-OIDC" to Glewlwyd: off, they get an empty 403.
+    'allow-non-oidc': true,
     'auth-type-code-enabled': true,
     'auth-type-token-enabled': false,
     'auth-type-none-enabled': false,
