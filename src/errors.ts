@@ -40,6 +40,10 @@ export interface OidcErrorOptions {
   error?: string;
   /** The OP's `error_description`, when the OP sent one. */
   errorDescription?: string;
+  /** The HTTP status of the OP's answer, when the OP answered. */
+  opStatus?: number;
+  /** The OP endpoint that failed, without its query string. */
+  url?: string;
   cause?: unknown;
 }
 
@@ -53,6 +57,10 @@ export class OidcError extends Error {
   readonly expose: boolean;
   readonly error?: string;
   readonly errorDescription?: string;
+  /** The HTTP status of the OP's answer, when the OP answered (`status` is what the app answers). */
+  readonly opStatus?: number;
+  /** The OP endpoint that failed, without its query string. */
+  readonly url?: string;
 
   constructor(code: ErrorCode, message: string, options: OidcErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -63,6 +71,8 @@ export class OidcError extends Error {
     this.expose = this.status < 500;
     if (options.error !== undefined) this.error = options.error;
     if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription;
+    if (options.opStatus !== undefined) this.opStatus = options.opStatus;
+    if (options.url !== undefined) this.url = options.url;
   }
 
   /** `error_description` is OP-controlled text: keep it short and printable. */

@@ -3,6 +3,7 @@ import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { toOidcError } from './errors.js';
+import { createFetch } from './http.js';
 
 const log = debug('client');
 
@@ -64,15 +65,14 @@ export class Discovery {
     try {
       const discovered = await oidc.discovery(new URL(issuerBaseURL), clientID, undefined, undefined, {
         timeout: timeout / 1000,
+        [oidc.customFetch]: createFetch(timeout),
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       });
       metadata = discovered.serverMetadata();
     } catch (err) {
       const cause = toOidcError(err, 'discovery');
       log('discovery failed: %s', cause.message);
-      throw new OidcError(cause.code === 'ERR_OP_UNREACHABLE' ? 'ERR_OP_UNREACHABLE' : 'ERR_DISCOVERY_FAILED', cause.message, {
-        status: cause.status >= 500 ? cause.status : 502,
-      });
+      throw discoveryFailed(cause, issuerBaseURL);
     }
     if (!metadata.jwks_uri) throw new OidcError('ERR_DISCOVERY_FAILED', 'discovery: the OP advertises no jwks_uri', { status: 502 });
     log('discovered %s', metadata.issuer);
@@ -89,4 +89,20 @@ export class Discovery {
     }
     return { metadata, keys: this.#keys.keys, jwksUri: metadata.jwks_uri };
   }
+}
+
+/**
+ * Discovery failed: say what happened and what to change. The cause (the OP's status, the
+ * network error) stays on the error for the developer; the app answers 5xx, never a 4xx.
+ */
+function discoveryFailed(cause: OidcError, issuerBaseURL: string): OidcError {
+  const check = `check issuerBaseURL ("${issuerBaseURL}"): it must be the OP's issuer URL, under which /.well-known/openid-configuration is served`;
+  const details = { cause, ...(cause.opStatus === undefined ? {} : { opStatus: cause.opStatus }), ...(cause.url === undefined ? {} : { url: cause.url }) };
+  if (cause.code === 'ERR_OP_UNREACHABLE') {
+    return new OidcError('ERR_OP_UNREACHABLE', `${cause.message}; ${check}, and that the OP is up`, { status: cause.status, ...details });
+  }
+  if (cause.opStatus !== undefined && cause.opStatus >= 400) {
+    return new OidcError('ERR_DISCOVERY_FAILED', `discovery: ${cause.url ?? issuerBaseURL} answered HTTP ${cause.opStatus}; ${check}`, { status: 502, ...details });
+  }
+  return new OidcError('ERR_DISCOVERY_FAILED', `${cause.message}; ${check}`, { status: cause.status >= 500 ? cause.status : 502, ...details });
 }

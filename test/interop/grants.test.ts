@@ -3,7 +3,7 @@
  * `iss` in its form), and AuthClient's client credentials and password grants.
  */
 import { calculateJwkThumbprint, decodeJwt, exportJWK, generateKeyPair } from 'jose';
-import { AuthClient } from '../../src/index.js';
+import { AuthClient, OidcError } from '../../src/index.js';
 import { Browser } from '../helpers/browser.js';
 import { errorBody, freePorts, whoAmI } from '../helpers/flow.js';
 import { startApp, type TestApp } from '../helpers/app.js';
@@ -12,6 +12,8 @@ import { GLEWLWYD_USER, signInAtGlewlwyd, startGlewlwyd, toLoginPage, type Glewl
 const CLIENT_ID = 'interopgrants';
 const CLIENT_SECRET = 'interopgrantssecret0123456789abcdef';
 const M2M_ID = 'interopm2m';
+/** Not the secret of any client: Glewlwyd refuses the client with an empty-bodied 403. */
+const WRONG_SECRET = 'notthesecretofthisclient0123456789';
 const M2M_SECRET = 'interopm2msecret0123456789abcdef';
 
 let op: GlewlwydServer;
@@ -109,4 +111,33 @@ test('AuthClient: password grant', async () => {
   expect(tokens.refreshToken).toEqual(expect.any(String));
   const refreshed = await client.refreshToken({ refreshToken: tokens.refreshToken as string });
   expect(refreshed.accessToken).not.toBe(tokens.accessToken);
+});
+
+describe('empty-bodied 403s are the OP refusing the request, with its status, under ERR_OP_ERROR', () => {
+  const refused = (clientID: string) => new AuthClient({ issuerBaseURL: issuer, clientID, clientSecret: WRONG_SECRET });
+  const rejection = async (promise: Promise<unknown>) => {
+    try {
+      await promise;
+    } catch (err) {
+      return err as OidcError;
+    }
+    throw new Error('expected a rejection');
+  };
+
+  test.each([
+    ['client_credentials grant', () => refused(M2M_ID).loginWithClientCredentials({ audience: 'api', extra: { scope: 'api' } })],
+    // A wrong user password (a wrong client secret gets an empty 400 on this grant).
+    ['password grant', () => new AuthClient({ issuerBaseURL: issuer, clientID: CLIENT_ID, clientSecret: CLIENT_SECRET }).loginWithPassword({ username: GLEWLWYD_USER.username, password: WRONG_SECRET, scope: 'openid' })],
+    ['pushed authorization request', () => refused(CLIENT_ID).pushedAuthorization({ redirectUri: 'http://127.0.0.1:1/callback', scope: 'openid', codeChallenge: 'E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM' })],
+  ])('%s', async (what, call) => {
+    const err = await rejection(call());
+    expect(err).toBeInstanceOf(OidcError);
+    expect(err.code).toBe('ERR_OP_ERROR');
+    expect(err.opStatus).toBe(403);
+    expect(err.status).toBe(403);
+    expect(err.message).toContain(`${what}: the OP refused the request with HTTP 403 and no error body`);
+    expect(err.url).toMatch(new RegExp(`^${issuer}/(token|par)$`));
+    expect(err.message).not.toContain(WRONG_SECRET);
+    expect(err.message).not.toContain(CLIENT_SECRET);
+  });
 });

@@ -4,7 +4,7 @@
  * back-channel logout. What happened is read from Glewlwyd's own database.
  */
 import { Browser } from '../helpers/browser.js';
-import { freePorts, whoAmI } from '../helpers/flow.js';
+import { errorBody, freePorts, whoAmI } from '../helpers/flow.js';
 import { startApp, type TestApp } from '../helpers/app.js';
 import { deleteGlewlwydSession, endSessionAtGlewlwyd, signInAtGlewlwyd, startGlewlwyd, type GlewlwydServer } from './glewlwyd.js';
 
@@ -53,7 +53,8 @@ beforeAll(async () => {
   });
   const options = { clientID: CLIENT_ID, clientSecret: CLIENT_SECRET, authorizationParams: { scope: 'openid profile offline_access' } };
   app = await startApp(issuer, port, { ...options, backchannelLogout: true }, routes);
-  idpApp = await startApp(issuer, idpPort, { ...options, idpLogout: true }, routes);
+  // getAccessToken() refreshes here (autoRefresh off), so its error reaches the route.
+  idpApp = await startApp(issuer, idpPort, { ...options, idpLogout: true, autoRefresh: false }, routes);
 });
 
 afterAll(async () => {
@@ -94,6 +95,38 @@ test('20 concurrent requests at expiry: exactly one refresh at Glewlwyd, all get
   expect(tokens.has(first.access_token)).toBe(false);
   expect(refreshTokensIssued()).toBe(issued + 1);
   expect((await whoAmI(browser, app.url)).authenticated).toBe(true);
+});
+
+test('a refresh refused with an empty-bodied 400 signs the session out; that refresh token is never sent again', async () => {
+  const browser = new Browser();
+  await signInAtGlewlwyd(browser, `${idpApp.url}/login`);
+  const { refreshToken } = JSON.parse((await browser.get(`${idpApp.url}/refresh-token`)).body) as { refreshToken: string };
+  // Someone else redeems it first: with one-time refresh tokens the session's copy is now dead,
+  // and Glewlwyd answers it with 400 and an empty body.
+  expect(await refreshGrant(refreshToken)).toBe(200);
+  await sleep((ACCESS_TOKEN_SECONDS / 2) * 1000 + 700);
+
+  // Every request to Glewlwyd's token endpoint that presents this refresh token, seen on the wire.
+  let presented = 0;
+  const realFetch = globalThis.fetch;
+  globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
+    const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
+    if (url.startsWith(`${issuer}/token`) && new URLSearchParams(String(init?.body ?? '')).get('refresh_token') === refreshToken) presented += 1;
+    return realFetch(input, init);
+  }) as typeof fetch;
+  try {
+    const res = await browser.get(`${idpApp.url}/token`, JSON_ACCEPT);
+    expect(res.status).toBe(401);
+    expect(errorBody(res)?.code).toBe('ERR_REFRESH_FAILED');
+    expect((await whoAmI(browser, idpApp.url)).authenticated).toBe(false);
+    for (let i = 0; i < 3; i += 1) {
+      const again = await browser.get(`${idpApp.url}/token`, JSON_ACCEPT);
+      expect(again.status).toBe(401);
+    }
+  } finally {
+    globalThis.fetch = realFetch;
+  }
+  expect(presented).toBe(1);
 });
 
 test('logout revokes the refresh token at Glewlwyd', async () => {
