@@ -37,7 +37,7 @@ export class Discovery {
   readonly #options: DiscoveryOptions;
   #server: Promise<ServerState> | undefined;
   #serverFresh = 0;
-  #keys: { uri: string; keys: JWTVerifyGetKey } | undefined;
+  #keys: { uri: string; keys: ReturnType<typeof createRemoteJWKSet> } | undefined;
 
   constructor(options: DiscoveryOptions) {
     this.#options = options;
@@ -57,6 +57,26 @@ export class Discovery {
       },
     );
     return attempt;
+  }
+
+  /**
+   * Discovery and the JWKS, loaded (from the cache when fresh). Rejects with an `OidcError`
+   * saying which of the two failed and why.
+   */
+  async ready(): Promise<void> {
+    const server = await this.get();
+    const keys = this.#keys;
+    if (keys === undefined || keys.keys.fresh) return;
+    try {
+      await keys.keys.reload();
+    } catch (err) {
+      const reason = err instanceof Error && err.name === 'JWKSTimeout' ? 'did not answer in time' : jwksFailure(err);
+      throw new OidcError('ERR_DISCOVERY_FAILED', `JWKS: ${server.jwksUri} ${reason}; check that the OP's jwks_uri is reachable from this server`, {
+        status: 502,
+        url: server.jwksUri,
+        ...(err instanceof Error ? { cause: err } : {}),
+      });
+    }
   }
 
   async #fetch(): Promise<ServerState> {
@@ -105,4 +125,12 @@ function discoveryFailed(cause: OidcError, issuerBaseURL: string): OidcError {
     return new OidcError('ERR_DISCOVERY_FAILED', `discovery: ${cause.url ?? issuerBaseURL} answered HTTP ${cause.opStatus}; ${check}`, { status: 502, ...details });
   }
   return new OidcError('ERR_DISCOVERY_FAILED', `${cause.message}; ${check}`, { status: cause.status >= 500 ? cause.status : 502, ...details });
+}
+
+/** Why the JWKS did not load, from jose's error (its messages carry no key material). */
+function jwksFailure(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } } | undefined;
+  const system = typeof e?.cause?.code === 'string' ? ` (${e.cause.code})` : '';
+  if (typeof e?.message === 'string' && /fetch failed/i.test(e.message)) return `could not be reached${system}`;
+  return `could not be loaded: ${typeof e?.message === 'string' ? e.message.slice(0, 200) : 'unexpected failure'}`;
 }

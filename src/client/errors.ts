@@ -1,5 +1,6 @@
 import * as oidc from 'openid-client';
 import { MfaRequiredError, OidcError, type ErrorCode } from '../errors.js';
+import { CLOCK_SKEW_STATUS, clockSkewReason } from './clock-skew.js';
 import { REQUEST_URL } from './http.js';
 
 /**
@@ -47,6 +48,8 @@ export function toOidcError(err: unknown, what: string, invalidCode: ErrorCode =
       ...(system === undefined ? {} : { cause: system }),
     });
   }
+  const skew = clockSkewOf(err);
+  if (skew !== undefined) return new OidcError('ERR_ID_TOKEN_INVALID', `${what}: ID token invalid: ${skew}`, { status: CLOCK_SKEW_STATUS });
   const response = responseOf(err);
   if (response !== undefined && response.status >= 400) {
     // An error status without an OAuth error body (Glewlwyd answers refused requests with an
@@ -74,13 +77,25 @@ export function toOidcError(err: unknown, what: string, invalidCode: ErrorCode =
 function opAnswered(what: string, error: string | undefined, description: string | undefined, opStatus: number, url: string | undefined): OidcError {
   const answer = error === undefined ? `refused the request with HTTP ${opStatus} and no error body` : `answered "${safeWord(error)}" (HTTP ${opStatus})`;
   const from = url === undefined ? '' : ` at ${url}`;
-  return new OidcError('ERR_OP_ERROR', `${what}: the OP ${answer}${from}${description === undefined ? '' : `: ${description}`}`, {
+  // The OP refusing the client itself is the app's configuration: say which options to check.
+  const hint = error === 'invalid_client' || error === 'unauthorized_client' ? '; check clientID, clientSecret and clientAuthMethod' : '';
+  return new OidcError('ERR_OP_ERROR', `${what}: the OP ${answer}${from}${description === undefined ? '' : `: ${description}`}${hint}`, {
     status: opStatus === 401 || opStatus === 403 ? opStatus : opStatus >= 500 ? 502 : 400,
     opStatus,
     ...(error === undefined ? {} : { error }),
     ...(description === undefined ? {} : { errorDescription: description }),
     ...(url === undefined ? {} : { url }),
   });
+}
+
+/** oauth4webapi refused a time claim (its cause holds `claim`, `now`, `tolerance`, `claims`): how far off. */
+function clockSkewOf(err: unknown): string | undefined {
+  const check = (err as { cause?: { code?: unknown; cause?: unknown } } | undefined)?.cause;
+  if (check?.code !== 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED') return undefined;
+  const { claim, now, tolerance, claims } = (check.cause ?? {}) as { claim?: unknown; now?: unknown; tolerance?: unknown; claims?: Record<string, unknown> };
+  const value = typeof claim === 'string' ? claims?.[claim] : undefined;
+  if ((claim !== 'exp' && claim !== 'nbf') || typeof now !== 'number' || typeof value !== 'number') return undefined;
+  return clockSkewReason(claim, claim === 'exp' ? now - value : value - now, typeof tolerance === 'number' ? tolerance : 0);
 }
 
 /** A fetch `Response` (from any realm) that openid-client kept as the cause of its error. */
