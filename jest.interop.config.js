@@ -6,4 +6,6 @@ export default {
   testMatch: ['<rootDir>/test/interop/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/'],
   testTimeout: 30_000,
+  // Each file runs its own Glewlwyd and mostly waits (token lifetimes, the OP's threads): run them side by side.
+  maxWorkers: 3,
 };
