@@ -17,7 +17,8 @@ import { freePort } from '../helpers/app.js';
 
 export const INSTALL_HINT = 'apt-get install -y glewlwyd sqlite3';
 
-const BINARY = '/usr/bin/glewlwyd';
+/** Debian's binary; GLEWLWYD_BINARY points elsewhere (the harness test points it at nothing). */
+const binary = (): string => process.env.GLEWLWYD_BINARY ?? '/usr/bin/glewlwyd';
 const INIT_SCRIPTS = [
   '/usr/share/doc/glewlwyd/database/init.sqlite3.sql.gz',
   '/usr/share/doc/glewlwyd/database/init.sqlite3.sql',
@@ -65,7 +66,7 @@ export interface GlewlwydServer {
 
 function requireTools(): void {
   const missing = [];
-  if (!existsSync(BINARY)) missing.push('glewlwyd');
+  if (!existsSync(binary())) missing.push('glewlwyd');
   if (spawnSync('sqlite3', ['-version']).status !== 0) missing.push('sqlite3');
   if (missing.length > 0) {
     throw new Error(`The Glewlwyd interop suite needs ${missing.join(' and ')}: run \`${INSTALL_HINT}\` (as root).`);
@@ -208,7 +209,7 @@ export async function startGlewlwyd(): Promise<GlewlwydServer> {
   const logFile = path.join(dir, 'glewlwyd.log');
 
   let output = '';
-  const child = spawn(BINARY, [`--config-file=${confPath}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(binary(), [`--config-file=${confPath}`], { stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   child.stderr?.on('data', (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4000)));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
