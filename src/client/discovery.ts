@@ -70,11 +70,14 @@ export class Discovery {
     try {
       await keys.keys.reload();
     } catch (err) {
-      const reason = err instanceof Error && err.name === 'JWKSTimeout' ? 'did not answer in time' : jwksFailure(err);
-      throw new OidcError('ERR_DISCOVERY_FAILED', `JWKS: ${server.jwksUri} ${reason}; check that the OP's jwks_uri is reachable from this server`, {
-        status: 502,
+      const timedOut = err instanceof Error && err.name === 'JWKSTimeout';
+      const reason = timedOut ? 'did not answer in time' : jwksFailure(err);
+      const unreachable = timedOut || reason.startsWith('could not be reached');
+      throw new OidcError(unreachable ? 'ERR_OP_UNREACHABLE' : 'ERR_DISCOVERY_FAILED', `JWKS: ${server.jwksUri} ${reason}; check that the OP's jwks_uri is reachable from this server`, {
+        status: timedOut ? 504 : 502,
         url: server.jwksUri,
-        ...(err instanceof Error ? { cause: err } : {}),
+        // fetch's errors may come from another realm: kept by shape, not instanceof.
+        ...(typeof err === 'object' && err !== null ? { cause: err } : {}),
       });
     }
   }

@@ -4,6 +4,8 @@
  * misconfiguration), the developer's error keeps every detail, and no secret, token, code or
  * cookie value reaches the message or the debug log.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { format } from 'node:util';
 import createDebug from 'debug';
 import { auth, OidcError } from '../../src/index.js';
@@ -125,6 +127,29 @@ test('ready() resolves once discovery and the JWKS are loaded', async () => {
   // Loaded and fresh: a second call asks the OP nothing.
   await app.middleware.ready();
   expect(op.counts.jwks).toBe(jwksBefore + 1);
+});
+
+test('ready() rejects naming the JWKS URL when the keys cannot be loaded', async () => {
+  // An HTTP stand-in for the OP: a real OP cannot be made to advertise a dead jwks_uri.
+  const deadPort = await freePort();
+  const server = http.createServer((req, res) => {
+    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ issuer, authorization_endpoint: `${issuer}/authorize`, token_endpoint: `${issuer}/token`, jwks_uri: `http://127.0.0.1:${deadPort}/jwks` }));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const issuer = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const app = await appAt(issuer);
+    const err = await rejection(app.middleware.ready());
+    expect(err.code).toBe('ERR_OP_UNREACHABLE');
+    expect(err.message).toBe(`JWKS: http://127.0.0.1:${deadPort}/jwks could not be reached (ECONNREFUSED); check that the OP's jwks_uri is reachable from this server`);
+    expect(err.url).toBe(`http://127.0.0.1:${deadPort}/jwks`);
+    expect(err.cause).toMatchObject({ cause: { code: 'ECONNREFUSED' } });
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
 });
 
 test('wrong client secret at /callback: a non-exposed 502 carrying the OP\'s error_description, not a 401 blaming the user', async () => {
