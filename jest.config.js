@@ -10,7 +10,7 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The browser test runs on its own: npm run test:e2e.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
+  // The browser test (npm run test:e2e) and the Glewlwyd suite (npm run test:interop) run on their own.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/interop/'],
   testTimeout: 30_000,
 };

@@ -55,6 +55,10 @@ export interface OidcErrorOptions {
    * only a plain name (letters, digits, `_ . - [ ]`, 64 at most) is kept.
    */
   parameter?: string;
+  /** The HTTP status of the OP's answer, when the OP answered. */
+  opStatus?: number;
+  /** The OP endpoint that failed, without its query string. */
+  url?: string;
   cause?: unknown;
 }
 
@@ -75,6 +79,10 @@ export class OidcError extends Error {
   readonly errorDescription?: string;
   /** The request parameter at fault (a plain name; request data, so never part of the message). */
   readonly parameter?: string;
+  /** The HTTP status of the OP's answer, when the OP answered (`status` is what the app answers). */
+  readonly opStatus?: number;
+  /** The OP endpoint that failed, without its query string. */
+  readonly url?: string;
 
   constructor(code: ErrorCode, message: string, options: OidcErrorOptions = {}) {
     const status = options.status ?? 400;
@@ -88,6 +96,8 @@ export class OidcError extends Error {
     if (options.error !== undefined) this.error = options.error;
     if (options.errorDescription !== undefined) this.errorDescription = options.errorDescription;
     if (options.parameter !== undefined) this.parameter = OidcError.parameterName(options.parameter);
+    if (options.opStatus !== undefined) this.opStatus = options.opStatus;
+    if (options.url !== undefined) this.url = options.url;
   }
 
   /** A request parameter's name when it is plain enough to log; anything else reads `(unprintable)`. */
@@ -105,6 +115,8 @@ export class OidcError extends Error {
     if (this.error !== undefined) fields.error = this.error;
     if (this.errorDescription !== undefined) fields.errorDescription = this.errorDescription;
     if (this.parameter !== undefined) fields.parameter = this.parameter;
+    if (this.opStatus !== undefined) fields.opStatus = this.opStatus;
+    if (this.url !== undefined) fields.url = this.url;
     const cause = this.cause instanceof Error ? `\n  [cause]: ${this.cause.name}: ${this.cause.message}` : '';
     return `${this.stack ?? `${this.name}: ${this.message}`} ${inspect(fields, options)}${cause}`;
   }

@@ -80,6 +80,20 @@ export class AuthClient {
     return (await this.#core.discovery.get()).metadata;
   }
 
+  /**
+   * Resolves once the OP's discovery document and JWKS are loaded; rejects with the reason
+   * (an `OidcError`: `ERR_DISCOVERY_FAILED` or `ERR_OP_UNREACHABLE`, with `url`, `opStatus`
+   * and `cause`). A failure is not cached: the next call tries again.
+   *
+   * @example
+   * ```ts
+   * await client.ready(); // at start-up, or in a health route
+   * ```
+   */
+  async ready(): Promise<void> {
+    await this.#core.discovery.ready();
+  }
+
   // ---- grants -------------------------------------------------------------
 
   /**

@@ -8,6 +8,7 @@ import { checkHeaders, createFetch, isLoopbackHttp } from './http.js';
 import { cleanExtra, type AuthClientOptions, type ClientOverrides, type RequestOptions } from './requests.js';
 import type { SigningKey } from './signing-key.js';
 import { resolveTransport, type ResolvedTransport } from './transport.js';
+import { clientSecretBasic } from './client-secret-basic.js';
 
 /** An openid-client configuration for one call, with the discovered server it was built from. */
 export interface CallConfiguration {
@@ -89,7 +90,8 @@ export class ClientCore {
   async #clientAuth(clientID: string, secret: string | undefined): Promise<oidc.ClientAuth> {
     switch (this.authMethod(clientID, secret)) {
       case 'client_secret_basic':
-        return oidc.ClientSecretBasic(secret);
+        // Our encoder, not openid-client's: see client-secret-basic.ts.
+        return secret === undefined ? oidc.ClientSecretBasic() : clientSecretBasic(secret);
       case 'client_secret_post':
         return oidc.ClientSecretPost(secret);
       case 'client_secret_jwt':

@@ -3,7 +3,7 @@ import { createRemoteJWKSet, customFetch as joseCustomFetch, type JWTVerifyGetKe
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { toOidcError } from './errors.js';
-import { boundedFetch } from './http.js';
+import { boundedFetch, createFetch } from './http.js';
 import type { CustomFetch } from './transport.js';
 
 const log = debug('client');
@@ -40,7 +40,7 @@ export class Discovery {
   readonly #options: DiscoveryOptions;
   #server: Promise<ServerState> | undefined;
   #serverFresh = 0;
-  #keys: { uri: string; keys: JWTVerifyGetKey } | undefined;
+  #keys: { uri: string; keys: ReturnType<typeof createRemoteJWKSet> } | undefined;
 
   constructor(options: DiscoveryOptions) {
     this.#options = options;
@@ -62,6 +62,29 @@ export class Discovery {
     return attempt;
   }
 
+  /**
+   * Discovery and the JWKS, loaded (from the cache when fresh). Rejects with an `OidcError`
+   * saying which of the two failed and why.
+   */
+  async ready(): Promise<void> {
+    const server = await this.get();
+    const keys = this.#keys;
+    if (keys === undefined || keys.keys.fresh) return;
+    try {
+      await keys.keys.reload();
+    } catch (err) {
+      const timedOut = err instanceof Error && err.name === 'JWKSTimeout';
+      const reason = timedOut ? 'did not answer in time' : jwksFailure(err);
+      const unreachable = timedOut || reason.startsWith('could not be reached');
+      throw new OidcError(unreachable ? 'ERR_OP_UNREACHABLE' : 'ERR_DISCOVERY_FAILED', `JWKS: ${server.jwksUri} ${reason}; check that the OP's jwks_uri is reachable from this server`, {
+        status: timedOut ? 504 : 502,
+        url: server.jwksUri,
+        // fetch's errors may come from another realm: kept by shape, not instanceof.
+        ...(typeof err === 'object' && err !== null ? { cause: err } : {}),
+      });
+    }
+  }
+
   async #fetch(): Promise<ServerState> {
     const { issuerBaseURL, clientID, timeout, insecure } = this.#options;
     const base = this.#options.fetch;
@@ -69,16 +92,14 @@ export class Discovery {
     try {
       const discovered = await oidc.discovery(new URL(issuerBaseURL), clientID, undefined, undefined, {
         timeout: timeout / 1000,
+        [oidc.customFetch]: createFetch(timeout, undefined, undefined, base),
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
-        ...(base === undefined ? {} : { [oidc.customFetch]: (url: string, init: oidc.CustomFetchOptions) => boundedFetch(base, url, init as RequestInit, init.signal ?? AbortSignal.timeout(timeout)) }),
       });
       metadata = discovered.serverMetadata();
     } catch (err) {
       const cause = toOidcError(err, 'discovery');
       log('discovery failed: %s', cause.message);
-      throw new OidcError(cause.code === 'ERR_OP_UNREACHABLE' ? 'ERR_OP_UNREACHABLE' : 'ERR_DISCOVERY_FAILED', cause.message, {
-        status: cause.status >= 500 ? cause.status : 502,
-      });
+      throw discoveryFailed(cause, issuerBaseURL);
     }
     if (!metadata.jwks_uri) throw new OidcError('ERR_DISCOVERY_FAILED', 'discovery: the OP advertises no jwks_uri', { status: 502 });
     log('discovered %s', metadata.issuer);
@@ -96,4 +117,28 @@ export class Discovery {
     }
     return { metadata, keys: this.#keys.keys, jwksUri: metadata.jwks_uri };
   }
+}
+
+/**
+ * Discovery failed: say what happened and what to change. The cause (the OP's status, the
+ * network error) stays on the error for the developer; the app answers 5xx, never a 4xx.
+ */
+function discoveryFailed(cause: OidcError, issuerBaseURL: string): OidcError {
+  const check = `check issuerBaseURL ("${issuerBaseURL}"): it must be the OP's issuer URL, under which /.well-known/openid-configuration is served`;
+  const details = { cause, ...(cause.opStatus === undefined ? {} : { opStatus: cause.opStatus }), ...(cause.url === undefined ? {} : { url: cause.url }) };
+  if (cause.code === 'ERR_OP_UNREACHABLE') {
+    return new OidcError('ERR_OP_UNREACHABLE', `${cause.message}; ${check}, and that the OP is up`, { status: cause.status, ...details });
+  }
+  if (cause.opStatus !== undefined && cause.opStatus >= 400) {
+    return new OidcError('ERR_DISCOVERY_FAILED', `discovery: ${cause.url ?? issuerBaseURL} answered HTTP ${cause.opStatus}; ${check}`, { status: 502, ...details });
+  }
+  return new OidcError('ERR_DISCOVERY_FAILED', `${cause.message}; ${check}`, { status: cause.status >= 500 ? cause.status : 502, ...details });
+}
+
+/** Why the JWKS did not load, from jose's error (its messages carry no key material). */
+function jwksFailure(err: unknown): string {
+  const e = err as { code?: unknown; message?: unknown; cause?: { code?: unknown } } | undefined;
+  const system = typeof e?.cause?.code === 'string' ? ` (${e.cause.code})` : '';
+  if (typeof e?.message === 'string' && /fetch failed/i.test(e.message)) return `could not be reached${system}`;
+  return `could not be loaded: ${typeof e?.message === 'string' ? e.message.slice(0, 200) : 'unexpected failure'}`;
 }

@@ -1,5 +1,7 @@
 import * as oidc from 'openid-client';
 import { MfaRequiredError, OidcError, type ErrorCode } from '../errors.js';
+import { CLOCK_SKEW_STATUS, clockSkewReason } from './clock-skew.js';
+import { REQUEST_URL } from './http.js';
 
 /**
  * Turns whatever openid-client, fetch or jose threw into an `OidcError`.
@@ -16,28 +18,18 @@ export function toOidcError(err: unknown, what: string, invalidCode: ErrorCode =
       const body = err.cause as Record<string, unknown> | undefined;
       return new MfaRequiredError(typeof body?.mfa_token === 'string' ? body.mfa_token : '', description);
     }
-    const status = err.status === 401 || err.status === 403 ? err.status : 400;
-    return new OidcError('ERR_OP_ERROR', `${what}: the OP answered "${safeWord(err.error)}"`, {
-      status,
-      error: err.error,
-      ...(description === undefined ? {} : { errorDescription: description }),
-    });
+    return opAnswered(what, err.error, description, err.status, endpointOf(err.response));
   }
   if (err instanceof oidc.WWWAuthenticateChallengeError) {
     // A 401 with a WWW-Authenticate header (e.g. a wrong client secret): the OP's
     // error is a parameter of the challenge, not the body.
     const challenge = err.cause.find((c) => typeof c.parameters.error === 'string');
     const error = challenge?.parameters.error ?? (err.status === 401 ? 'invalid_client' : 'invalid_request');
-    const description = OidcError.describe(challenge?.parameters.error_description);
-    return new OidcError('ERR_OP_ERROR', `${what}: the OP answered "${safeWord(error)}"`, {
-      status: err.status === 401 || err.status === 403 ? err.status : 400,
-      error,
-      ...(description === undefined ? {} : { errorDescription: description }),
-    });
+    return opAnswered(what, error, OidcError.describe(challenge?.parameters.error_description), err.status, endpointOf(err.response));
   }
   if (err instanceof oidc.AuthorizationResponseError) {
     const description = OidcError.describe(err.error_description);
-    return new OidcError('ERR_OP_ERROR', `${what}: the OP answered "${safeWord(err.error)}"`, {
+    return new OidcError('ERR_OP_ERROR', `${what}: the OP answered "${safeWord(err.error)}"${description === undefined ? '' : `: ${description}`}`, {
       status: 400,
       error: err.error,
       ...(description === undefined ? {} : { errorDescription: description }),
@@ -45,16 +37,127 @@ export function toOidcError(err: unknown, what: string, invalidCode: ErrorCode =
   }
   if (isNetworkError(err)) {
     const timedOut = isTimeout(err);
-    return new OidcError('ERR_OP_UNREACHABLE', `${what}: the OP ${timedOut ? 'did not answer in time' : 'could not be reached'}`, {
+    const url = requestUrlOf(err);
+    const system = systemErrorOf(err);
+    const where = url === undefined ? '' : ` at ${url}`;
+    const because = system === undefined ? '' : ` (${system.code})`;
+    return new OidcError('ERR_OP_UNREACHABLE', `${what}: the OP ${timedOut ? 'did not answer in time' : 'could not be reached'}${where}${because}`, {
       status: timedOut ? 504 : 502,
+      ...(url === undefined ? {} : { url }),
+      // The network cause (ECONNREFUSED, ENOTFOUND, ...) names a host and a port, never a token.
+      ...(system === undefined ? {} : { cause: system }),
     });
+  }
+  const skew = clockSkewOf(err);
+  if (skew !== undefined) return new OidcError('ERR_ID_TOKEN_INVALID', `${what}: ID token invalid: ${skew}`, { status: CLOCK_SKEW_STATUS });
+  const response = responseOf(err);
+  if (response !== undefined && response.status >= 400) {
+    // An error status without an OAuth error body (Glewlwyd answers refused requests with an
+    // empty 400 or 403): still the OP refusing, with its HTTP status.
+    return opAnswered(what, undefined, undefined, response.status, endpointOf(response));
   }
   let message = err instanceof Error ? err.message : 'unexpected failure';
   // openid-client wraps the failed check in a generic message; the cause, when it is one of
   // oauth4webapi's own errors, names the check in a fixed text (values stay in its own cause).
   const cause = err instanceof oidc.ClientError ? err.cause : undefined;
   if (cause instanceof Error && cause.name === 'OperationProcessingError' && cause.message !== message) message += ` (${cause.message})`;
-  return new OidcError(invalidCode, `${what}: ${message}`, { status: invalidCode === 'ERR_INVALID_RESPONSE' ? 502 : 400 });
+  const url = endpointOf(response);
+  if (response !== undefined) message += ` (HTTP ${response.status}${url === undefined ? '' : ` from ${url}`})`;
+  return new OidcError(invalidCode, `${what}: ${message}`, {
+    status: invalidCode === 'ERR_INVALID_RESPONSE' ? 502 : 400,
+    ...(response === undefined ? {} : { opStatus: response.status }),
+    ...(url === undefined ? {} : { url }),
+  });
+}
+
+/**
+ * The OP refused a request (an OAuth error, or an error status with no error body). The status
+ * the app answers: 401 and 403 as the OP gave them, 5xx as 502 (the OP failed), else 400.
+ */
+function opAnswered(what: string, error: string | undefined, description: string | undefined, opStatus: number, url: string | undefined): OidcError {
+  const answer = error === undefined ? `refused the request with HTTP ${opStatus} and no error body` : `answered "${safeWord(error)}" (HTTP ${opStatus})`;
+  const from = url === undefined ? '' : ` at ${url}`;
+  // The OP refusing the client itself is the app's configuration: say which options to check.
+  const hint = error === 'invalid_client' || error === 'unauthorized_client' ? '; check clientID, clientSecret and clientAuthMethod' : '';
+  return new OidcError('ERR_OP_ERROR', `${what}: the OP ${answer}${from}${description === undefined ? '' : `: ${description}`}${hint}`, {
+    status: opStatus === 401 || opStatus === 403 ? opStatus : opStatus >= 500 ? 502 : 400,
+    opStatus,
+    ...(error === undefined ? {} : { error }),
+    ...(description === undefined ? {} : { errorDescription: description }),
+    ...(url === undefined ? {} : { url }),
+  });
+}
+
+/** oauth4webapi refused a time claim (its cause holds `claim`, `now`, `tolerance`, `claims`): how far off. */
+function clockSkewOf(err: unknown): string | undefined {
+  const check = (err as { cause?: { code?: unknown; cause?: unknown } } | undefined)?.cause;
+  if (check?.code !== 'OAUTH_JWT_TIMESTAMP_CHECK_FAILED') return undefined;
+  const { claim, now, tolerance, claims } = (check.cause ?? {}) as { claim?: unknown; now?: unknown; tolerance?: unknown; claims?: Record<string, unknown> };
+  const value = typeof claim === 'string' ? claims?.[claim] : undefined;
+  if ((claim !== 'exp' && claim !== 'nbf') || typeof now !== 'number' || typeof value !== 'number') return undefined;
+  return clockSkewReason(claim, claim === 'exp' ? now - value : value - now, typeof tolerance === 'number' ? tolerance : 0);
+}
+
+/** A fetch `Response` (from any realm) that openid-client kept as the cause of its error. */
+function responseOf(err: unknown): Response | undefined {
+  let e = err as { cause?: unknown } | undefined;
+  for (let depth = 0; typeof e === 'object' && e !== null && depth < 3; depth += 1) {
+    const candidate = e.cause as { status?: unknown; headers?: unknown; url?: unknown } | undefined;
+    if (typeof candidate === 'object' && candidate !== null && typeof candidate.status === 'number' && typeof candidate.url === 'string' && typeof candidate.headers === 'object') {
+      return candidate as Response;
+    }
+    e = e.cause as typeof e;
+  }
+  return undefined;
+}
+
+/** The URL a response came from, without its query string (which could carry request data). */
+function endpointOf(response: Response | undefined): string | undefined {
+  if (response === undefined || !response.url) return undefined;
+  return withoutQuery(response.url);
+}
+
+function withoutQuery(href: string): string | undefined {
+  try {
+    const url = new URL(href);
+    return `${url.origin}${url.pathname}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The URL `createFetch` tagged a failed request with. */
+function requestUrlOf(err: unknown, depth = 0): string | undefined {
+  if (typeof err !== 'object' || err === null || depth > 4) return undefined;
+  const tagged = (err as Record<symbol, unknown>)[REQUEST_URL];
+  if (typeof tagged === 'string') return tagged;
+  return requestUrlOf((err as { cause?: unknown }).cause, depth + 1);
+}
+
+/** The system error (ECONNREFUSED, ENOTFOUND, ...) under a network failure, with a fixed message. */
+function systemErrorOf(err: unknown, depth = 0): (Error & { code: string }) | undefined {
+  if (typeof err !== 'object' || err === null || depth > 5) return undefined;
+  const e = err as { code?: unknown; cause?: unknown; errors?: unknown };
+  if (depth > 0 && typeof e.code === 'string' && /^(E[A-Z]+|UND_ERR_[A-Z_]+)$/.test(e.code)) {
+    const system = Object.assign(new Error(`${e.code}${describeAddress(err)}`), { code: e.code });
+    system.name = 'NetworkError';
+    return system;
+  }
+  // happy-eyeballs failures come as an AggregateError of one error per address
+  if (Array.isArray(e.errors)) {
+    for (const inner of e.errors) {
+      const found = systemErrorOf(inner, depth + 1);
+      if (found) return found;
+    }
+  }
+  return systemErrorOf(e.cause, depth + 1);
+}
+
+function describeAddress(err: object): string {
+  const { address, port, hostname } = err as { address?: unknown; port?: unknown; hostname?: unknown };
+  if (typeof hostname === 'string') return ` ${hostname}`;
+  if (typeof address === 'string') return ` ${address}${typeof port === 'number' ? `:${port}` : ''}`;
+  return '';
 }
 
 function safeWord(value: string): string {

@@ -19,6 +19,9 @@ export function checkHeaders(headers: Record<string, string> | undefined): void 
   }
 }
 
+/** Set by `createFetch` on a failed request's error: the URL (without query) it went to. */
+export const REQUEST_URL = Symbol('express-oidc.requestUrl');
+
 export function isLoopbackHttp(url: URL): boolean {
   return url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
 }
@@ -65,7 +68,17 @@ export function createFetch(
       if (!RESERVED_HEADERS.has(name.toLowerCase())) headers.set(name, value);
     }
     const signals = [options.signal, request?.signal, AbortSignal.timeout(timeout)].filter((s): s is AbortSignal => s !== undefined);
-    const response = await boundedFetch(base, url, { ...options, headers } as RequestInit, AbortSignal.any(signals));
+    let response: Response;
+    try {
+      response = await boundedFetch(base, url, { ...options, headers } as RequestInit, AbortSignal.any(signals));
+    } catch (err) {
+      // Remember where the request went, for an error that says which OP could not be reached.
+      if (typeof err === 'object' && err !== null) {
+        const target = new URL(url);
+        Object.defineProperty(err, REQUEST_URL, { value: `${target.origin}${target.pathname}`, enumerable: false });
+      }
+      throw err;
+    }
     if (onResponse) await onResponse(url, response);
     return response;
   };

@@ -1,5 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import { OidcError } from '../errors.js';
+import { CLOCK_SKEW_STATUS, clockSkewReason } from './clock-skew.js';
 
 /** Checks that depend on the request the ID token answers. */
 export interface IdTokenValidationOptions {
@@ -20,8 +21,8 @@ export interface IdTokenSettings {
 
 export type IdTokenClaims = JWTPayload & { sub: string; iss: string; iat: number; exp: number; [claim: string]: unknown };
 
-function invalid(reason: string): OidcError {
-  return new OidcError('ERR_ID_TOKEN_INVALID', `ID token invalid: ${reason}`, { status: 400 });
+function invalid(reason: string, status = 400): OidcError {
+  return new OidcError('ERR_ID_TOKEN_INVALID', `ID token invalid: ${reason}`, { status });
 }
 
 /**
@@ -46,6 +47,10 @@ export async function validateIdToken(
       requiredClaims: ['iss', 'sub', 'aud', 'exp', 'iat'],
     }));
   } catch (err) {
+    if (err instanceof joseErrors.JWTExpired && typeof err.payload.exp === 'number') {
+      const late = Math.floor(Date.now() / 1000) - err.payload.exp;
+      throw invalid(clockSkewReason('exp', late, settings.clockTolerance), CLOCK_SKEW_STATUS);
+    }
     throw invalid(describeJoseError(err));
   }
 
@@ -61,7 +66,7 @@ export async function validateIdToken(
     throw invalid('unexpected "nonce"');
   }
   // jose checks "iat" only against a maximum age; a token issued in the future is refused here.
-  if (typeof payload.iat === 'number' && payload.iat > now + tolerance) throw invalid('"iat" is in the future');
+  if (typeof payload.iat === 'number' && payload.iat > now + tolerance) throw invalid(clockSkewReason('iat', payload.iat - now, tolerance), CLOCK_SKEW_STATUS);
   if (expected.maxAge !== undefined) {
     if (typeof payload.auth_time !== 'number') throw invalid('"auth_time" is required when max_age was asked');
     if (payload.auth_time + expected.maxAge < now - tolerance) throw invalid('"auth_time" is older than max_age allows');

@@ -30,6 +30,24 @@ export interface AuthMiddleware extends RequestHandler {
    * ```
    */
   clientCredentials(request: ClientCredentialsRequest, options?: { signal?: AbortSignal }): Promise<TokenSet>;
+  /**
+   * Resolves once the OP's discovery document and JWKS are loaded, so a wrong
+   * `issuerBaseURL` or an unreachable OP shows at start-up rather than on a
+   * user's first request. Rejects with the reason, an `OidcError`
+   * (`ERR_DISCOVERY_FAILED` or `ERR_OP_UNREACHABLE`) whose message names the
+   * URL and what to change. Not cached when it fails: call it from a health route.
+   *
+   * @example
+   * ```ts
+   * const authMiddleware = auth({ ... });
+   * app.use(authMiddleware);
+   * await authMiddleware.ready(); // fail the deployment, not the first user
+   * app.get('/healthz', async (_req, res) => {
+   *   try { await authMiddleware.ready(); res.send('ok'); } catch (err) { console.error(err); res.status(503).send('not ready'); }
+   * });
+   * ```
+   */
+  ready(): Promise<void>;
 }
 
 export function createRuntime(config: Config): Runtime {
@@ -124,5 +142,6 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     client: rt.client,
     config,
     clientCredentials: (request: ClientCredentialsRequest, options?: { signal?: AbortSignal }) => rt.clientCredentials.get(request, options),
+    ready: () => rt.client.ready(),
   });
 }

@@ -236,7 +236,10 @@ export class Refresher {
       );
     } catch (err) {
       const e = err instanceof OidcError ? err : new OidcError('ERR_INVALID_RESPONSE', 'refresh_token grant: unexpected failure', { status: 502 });
-      if (e.error === 'invalid_grant' || e.code === 'ERR_ID_TOKEN_INVALID') {
+      // A 400 or 401 without an OAuth error body refuses the grant too (Glewlwyd answers a dead
+      // refresh token with an empty 400); an OAuth error other than invalid_grant keeps the tokens.
+      const refusedWithoutBody = e.code === 'ERR_OP_ERROR' && e.error === undefined && (e.opStatus === 400 || e.opStatus === 401);
+      if (e.error === 'invalid_grant' || e.code === 'ERR_ID_TOKEN_INVALID' || refusedWithoutBody) {
         log('refresh rejected (%s); the session is signed out', e.code === 'ERR_ID_TOKEN_INVALID' ? 'invalid ID token' : 'invalid_grant');
         delete record.oidc;
         await this.#write(req, record).catch(() => {});

@@ -15,6 +15,40 @@ export interface CallbackOptions {
   redirectUri?: string;
 }
 
+declare module 'express-session' {
+  interface SessionData {
+    /** The last finished login: a reloaded callback (the Back button) goes on to its `returnTo`. */
+    oidcFinishedLogin?: { state: string; returnTo: string };
+  }
+}
+
+/**
+ * The callback of a login this session already finished (its transaction cookie is used up):
+ * where that login was going, or undefined.
+ */
+function finishedLogin(req: Request, state: string, err: unknown): string | undefined {
+  const finished = req.session?.oidcFinishedLogin;
+  const used = err instanceof OidcError && (err.code === 'ERR_TRANSACTION_MISSING' || err.code === 'ERR_STATE_MISMATCH');
+  return used && req.session?.oidc !== undefined && finished?.state === state ? finished.returnTo : undefined;
+}
+
+/**
+ * A failed code exchange that is not the user's doing (a wrong client secret, a refused client,
+ * an OP failure) is the app's misconfiguration or the OP's fault: a non-exposed 502, with every
+ * detail kept for the developer. `invalid_grant` (a used or expired code) stays a 400.
+ */
+function exchangeFailed(err: unknown): unknown {
+  if (!(err instanceof OidcError) || err.code !== 'ERR_OP_ERROR' || err.status >= 500 || err.error === 'invalid_grant') return err;
+  return new OidcError('ERR_OP_ERROR', err.message, {
+    status: 502,
+    cause: err,
+    ...(err.error === undefined ? {} : { error: err.error }),
+    ...(err.errorDescription === undefined ? {} : { errorDescription: err.errorDescription }),
+    ...(err.opStatus === undefined ? {} : { opStatus: err.opStatus }),
+    ...(err.url === undefined ? {} : { url: err.url }),
+  });
+}
+
 function invalid(message: string): OidcError {
   return new OidcError('ERR_CALLBACK_INVALID', message, { status: 400 });
 }
@@ -37,7 +71,15 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   const errorDescription = single(params, 'error_description', 2_048);
   if (state === undefined || state.length === 0) throw invalid('the callback has no state');
 
-  const tx = rt.transactions.take(req, res, state);
+  let tx;
+  try {
+    tx = rt.transactions.take(req, res, state);
+  } catch (err) {
+    const goingTo = finishedLogin(req, state, err);
+    if (goingTo === undefined) throw err;
+    log('callback of a finished login reloaded; the session is active');
+    return res.redirect(goingTo);
+  }
   const returnTo = safeReturnTo(tx.appState.returnTo, config.baseURL);
 
   if (error !== undefined) {
@@ -74,7 +116,7 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
       ...(tx.organization === undefined ? {} : { organization: tx.organization }),
     });
   } catch (err) {
-    if (!tx.silent) throw err;
+    if (!tx.silent) throw exchangeFailed(err);
     // The user never asked to log in: a failed silent attempt leaves them anonymous, not on an error page.
     log('silent login failed at the code exchange (%s)', err instanceof OidcError ? err.code : 'error');
     return res.redirect(returnTo);
@@ -82,6 +124,7 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   log('code exchanged; ID token valid');
   await completeLogin(rt, req, res, tokens, tx.appState);
   clearSilentLoginMark(req, res, config);
+  if (req.session !== undefined) req.session.oidcFinishedLogin = { state: tx.state, returnTo };
   log('login complete');
   res.redirect(returnTo);
 }
