@@ -86,6 +86,8 @@ export interface TestOPOptions {
   pkceRequired?: boolean;
   /** space separated scopes of every resource server; default DEFAULT_RESOURCE_SCOPE */
   resourceScope?: string;
+  /** Koa middleware run before oidc-provider's own routes, in order (to delay or rewrite a response) */
+  middleware?: Array<Parameters<Provider['use']>[0]>;
 }
 
 export interface TestOPCounts {
@@ -611,6 +613,7 @@ export async function createTestOP(options: TestOPOptions = {}): Promise<TestOP>
     const passwordParams = ['username', 'password', 'scope', 'audience', 'realm', 'resource'];
     op.registerGrantType('password', passwordGrant, passwordParams);
     op.registerGrantType(PASSWORD_REALM_GRANT, passwordGrant, passwordParams);
+    for (const middleware of options.middleware ?? []) op.use(middleware);
 
     op.use(async (koaCtx, next) => {
       await next();
