@@ -9,7 +9,7 @@
 
 /** Each security-critical module and the test files that must kill its mutants. */
 export const MODULES = {
-  'src/client/id-token.ts': ['test/client/id-token.test.ts', 'test/client/id-token-grants.test.ts'],
+  'src/client/id-token.ts': ['test/client/id-token.test.ts'],
   'src/client/logout-token.ts': ['test/client/logout-token.test.ts', 'test/client/logout-token-rules.test.ts'],
   'src/routes/return-to.ts': ['test/routes/return-to.test.ts', 'test/routes/return-to-boundaries.test.ts'],
   'src/transaction/cookies.ts': ['test/transaction/transaction.test.ts', 'test/transaction/cookies.test.ts'],
