@@ -42,7 +42,8 @@ export default {
   // Each mutant runs only the tests that reached it.
   coverageAnalysis: 'perTest',
   checkers: ['typescript'],
-  tsconfigFile: 'tsconfig.json',
+  // Mutants live in src: type-checking src alone is enough, and much faster than with the tests.
+  tsconfigFile: 'tsconfig.mutation.json',
   typescriptChecker: { prioritizePerformanceOverAccuracy: true },
   // Two cores are shared: one test process.
   concurrency: Number(process.env.MUTATION_CONCURRENCY ?? 1),
