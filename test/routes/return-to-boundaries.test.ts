@@ -14,6 +14,7 @@ describe('filters apply where the URL starts, not anywhere in it', () => {
     ['/files/a%5cb', `${BASE}/files/a%5cb`], // an encoded backslash inside the path is data
     ['/search?q=a:b', `${BASE}/search?q=a:b`], // a colon in the query is no scheme
     ['reports/q1:summary', `${BASE}/reports/q1:summary`], // nor one after a slash
+    ['reports/summary:all', `${BASE}/reports/summary:all`],
     ['/next?to=https://evil.example.com', `${BASE}/next?to=https://evil.example.com`],
   ])('%j -> %s', (value, expected) => {
     expect(safeReturnTo(value, BASE)).toBe(expected);
