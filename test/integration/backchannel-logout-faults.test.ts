@@ -106,3 +106,12 @@ test('a sub-only token must carry a short string sub', async () => {
   }
   expect((await post(await logoutToken({ sid: undefined, sub: 's'.repeat(256) }))).status).toBe(200);
 });
+
+test('a logout_token of 8192 characters is read (and refused as malformed), one of 8193 is refused unread', async () => {
+  const read = await post('a'.repeat(8 * 1024));
+  expect(read.status).toBe(400);
+  expect(((await read.json()) as { error_description?: string }).error_description).toBe('logout token invalid: malformed token');
+  const unread = await post('a'.repeat(8 * 1024 + 1));
+  expect(unread.status).toBe(400);
+  expect(((await unread.json()) as { error_description?: string }).error_description).toBe('parameter "logout_token" is too long');
+});
