@@ -5,12 +5,12 @@
  * timeout and becomes a 503; a new session's first save goes through, a later one does not bring
  * back a record that is gone. The store is the library's own MemoryStore, slowed or broken here.
  */
-import { afterEach, beforeEach, describe, expect, test } from '@jest/globals';
+import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
 import session from 'express-session';
 
 import { OidcError } from '../../src/errors.js';
 import { GuardedStore, MemoryStore, type OidcSession } from '../../src/session/index.js';
-import { storeUnavailable } from '../../src/session/guarded-store.js';
+import { copyTokens, storeUnavailable } from '../../src/session/guarded-store.js';
 
 type Callback<T = unknown> = (err?: unknown, value?: T) => void;
 type Record_ = session.SessionData & { note?: string };
@@ -46,7 +46,10 @@ class FaultyStore extends MemoryStore {
   failSet: unknown = undefined;
   throwOnSet = false;
   hang = false;
+  /** Answers every read twice (a buggy client library). */
+  answerTwice = false;
   sets = 0;
+  destroys = 0;
   gets = 0;
   touches = 0;
 
@@ -54,6 +57,10 @@ class FaultyStore extends MemoryStore {
     this.gets += 1;
     if (this.hang) return;
     if (this.failGet !== undefined) return callback(this.failGet);
+    if (this.answerTwice) {
+      super.get(sid, callback);
+      return super.get(sid, callback);
+    }
     if (!this.gated) return super.get(sid, callback);
     super.get(sid, (err, value) => this.gates.push(() => callback(err, value)));
   }
@@ -63,6 +70,11 @@ class FaultyStore extends MemoryStore {
     if (this.throwOnSet) throw new Error('store client crashed');
     if (this.failSet !== undefined) return callback?.(this.failSet);
     super.set(sid, sess, callback);
+  }
+
+  override destroy(sid: string, callback?: (err?: unknown) => void): void {
+    this.destroys += 1;
+    super.destroy(sid, callback);
   }
 
   override touch(sid: string, sess: session.SessionData, callback?: (err?: unknown) => void): void {
@@ -241,4 +253,100 @@ describe('touch', () => {
     await expect(call((cb) => new GuardedStore(plain, TIMEOUT_MS).touch('sid', record(1, undefined, false), cb))).resolves.toBeUndefined();
     plain.close();
   });
+});
+
+describe('the write queue of a session id', () => {
+  test('a third write waits for the second, which waits for the first', async () => {
+    await call((cb) => inner.set('sid', record(1), cb));
+    inner.gated = true;
+    const order: string[] = [];
+    const first = call((cb) => store.set('sid', record(2), cb)).then(() => order.push('first'));
+    const second = call((cb) => store.set('sid', record(3), cb)).then(() => order.push('second'));
+    await tick();
+    inner.gates.shift()!();
+    await first;
+    await tick();
+    // The first is done and the second holds its read: a destroy now must wait for the second.
+    const destroy = call((cb) => store.destroy('sid', cb)).then(() => order.push('destroy'));
+    await tick();
+    expect(inner.destroys).toBe(0);
+    inner.gates.shift()!();
+    await Promise.all([second, destroy]);
+    expect(order).toEqual(['first', 'second', 'destroy']);
+  });
+
+  test('once its writes are done, the queue of an id is gone: the next write starts at once', async () => {
+    const sess = record(1);
+    store.markNew(sess);
+    await call((cb) => store.set('sid', sess, cb));
+    await tick();
+    store.destroy('sid');
+    // Not deferred behind a finished write.
+    expect(inner.destroys).toBe(1);
+  });
+});
+
+describe('one answer per store call', () => {
+  test('an answer after the timeout is dropped: the caller got its 503 once', async () => {
+    await call((cb) => inner.set('sid', record(1), cb));
+    inner.gated = true;
+    const answers: unknown[] = [];
+    store.get('sid', (err) => answers.push(err));
+    await new Promise((resolve) => setTimeout(resolve, TIMEOUT_MS + 50));
+    inner.gates.shift()!();
+    await tick();
+    expect(answers).toHaveLength(1);
+    expect((answers[0] as OidcError).code).toBe('ERR_SESSION_STORE_UNAVAILABLE');
+  });
+
+  test('a store answering twice is heard once', async () => {
+    await call((cb) => inner.set('sid', record(1), cb));
+    inner.answerTwice = true;
+    let answers = 0;
+    store.get('sid', () => {
+      answers += 1;
+    });
+    await tick();
+    expect(answers).toBe(1);
+  });
+
+  test('a store that throws fails at once, not after the timeout', async () => {
+    inner.throwOnSet = true;
+    const started = Date.now();
+    await failure((cb) => store.set('sid', { cookie: record(1).cookie }, cb));
+    expect(Date.now() - started).toBeLessThan(TIMEOUT_MS / 2);
+  });
+
+  test('a session without a cookie object is touched without a crash', async () => {
+    await expect(call((cb) => store.touch('sid', {} as session.SessionData, cb))).resolves.toBeUndefined();
+  });
+});
+
+describe('timers', () => {
+  afterEach(() => {
+    jest.useRealTimers();
+  });
+
+  test('a store answering at once arms no timer; a slow answer disarms its timer', async () => {
+    await call((cb) => inner.set('sid', record(1), cb));
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask', 'Date'] });
+    const baseline = jest.getTimerCount();
+    await call((cb) => store.get('sid', cb));
+    expect(jest.getTimerCount()).toBe(baseline);
+    inner.gated = true;
+    const slow = call((cb) => store.get('sid', cb));
+    expect(jest.getTimerCount()).toBe(baseline + 1);
+    inner.gates.shift()!();
+    await slow;
+    expect(jest.getTimerCount()).toBe(baseline);
+  });
+});
+
+test('copyTokens removes the fields the source lacks, rather than setting them undefined', () => {
+  const target = record(1).oidc as OidcSession;
+  const source = { ...(record(2).oidc as OidcSession) };
+  delete source.refresh_token;
+  copyTokens(target, source);
+  expect('refresh_token' in target).toBe(false);
+  expect(target.access_token).toBe('access-2');
 });
