@@ -203,11 +203,12 @@ describe('setCookie and parseCookies', () => {
   test('no header, names with spaces, a lone quote, pairs without =', () => {
     expect(parseCookies(fakeRequest()).size).toBe(0);
     expect(parseCookies(fakeRequest('')).size).toBe(0);
-    expect([...parseCookies(fakeRequest(' a = 1 ;b="x;c=" ; noeq ; d="y"'))]).toEqual([
+    expect([...parseCookies(fakeRequest(' a = 1 ;b="x;c=" ; noeq ; d="y"; e=y"'))]).toEqual([
       ['a', '1'],
       ['b', '"x'],
       ['c', ''], // one quote both opens and closes
       ['d', 'y'],
+      ['e', 'y"'], // unquoted only when quoted at both ends
     ]);
   });
 });
