@@ -131,12 +131,13 @@ describe('a state is 16 to 128 URL-safe characters', () => {
     ['a character outside [A-Za-z0-9_-] last', `${'a'.repeat(20)}!`],
   ])('%s: never looked up, even with a valid cookie of that name', (_name, state) => {
     const cookie = forged(state, { ...transaction(), state });
-    expect(error(() => tc.take(fakeRequest(cookie), fakeResponse().res, state)).code).toBe('ERR_STATE_MISMATCH');
+    const err = error(() => tc.take(fakeRequest(cookie), fakeResponse().res, state));
+    expect([err.code, err.status, err.message]).toEqual(['ERR_STATE_MISMATCH', 400, 'state does not match any login in progress']);
   });
 
   test('with no transaction cookie at all (other cookies only) it is a missing transaction', () => {
     const err = error(() => tc.take(fakeRequest('appSession=x; auth_verificationX=1'), fakeResponse().res, 'a'.repeat(20)));
-    expect([err.code, err.status]).toEqual(['ERR_TRANSACTION_MISSING', 400]);
+    expect([err.code, err.status, err.message]).toEqual(['ERR_TRANSACTION_MISSING', 400, 'no login in progress (transaction cookie missing)']);
   });
 });
 
