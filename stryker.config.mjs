@@ -52,8 +52,8 @@ export default {
   reporters: ['clear-text', 'progress', 'json'],
   jsonReporter: { fileName: `reports/mutation/${name}.json` },
   htmlReporter: { fileName: `reports/mutation/${name}.html` },
-  // One sandbox folder per module, so two modules can run side by side.
-  tempDirName: `.stryker-tmp/${name}`,
+  // Each run makes (and removes) its own sandbox-* folder in it, so two modules can run side by side.
+  tempDirName: '.stryker-tmp',
   cleanTempDir: 'always',
   ignorePatterns: ['dist', 'coverage', 'docs/api', 'reports', 'test-artifacts', 'bench-profiles'],
   thresholds: { high: 95, low: 90, break: null },
