@@ -17,6 +17,7 @@ function buildProvider(state: OPState): Provider {
 
   registerPasswordGrants(op, state);
   registerTokenExchangeGrants(op, state);
+  for (const middleware of options.middleware ?? []) op.use(middleware);
 
   op.use(async (koaCtx, next) => {
     await next();

@@ -53,6 +53,8 @@ export interface TestOPOptions {
   connectionTokenTTL?: number;
   /** the issued_token_type of session transfer tokens; default Auth0's (set another to test the check) */
   sessionTransferIssuedTokenType?: string;
+  /** Koa middleware run before oidc-provider's own routes, in order (to delay or rewrite a response) */
+  middleware?: Array<Parameters<Provider['use']>[0]>;
 }
 
 export interface TestOPCounts {

@@ -1,0 +1,138 @@
+/**
+ * /callback's own checks, fast: the transaction cookie is made here (signed with the app's
+ * secret, as /login makes it), so every check before the code exchange runs without a sign-in,
+ * against a real test OP (discovery, and the token endpoint refusing a made-up code). One test
+ * signs in for the whole path: exchange, session, silent-login mark cleared, safe returnTo.
+ */
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { sign } from 'cookie-signature';
+
+import { Browser } from '../helpers/browser.js';
+import { APP_SECRET, freePort, startApp, type TestApp } from '../helpers/app.js';
+import { authorizeUntilCallback, deliver, whoAmI } from '../helpers/flow.js';
+import { createTestOP, USERS, type TestOP } from '../helpers/op.js';
+
+let op: TestOP;
+let app: TestApp;
+
+beforeAll(async () => {
+  const port = await freePort();
+  op = await createTestOP({ appBaseURL: `http://127.0.0.1:${port}` });
+  app = await startApp(op.issuer, port);
+});
+afterAll(async () => {
+  await app?.close();
+  await op?.stop();
+});
+
+let counter = 0;
+/** A transaction as /login stores it, and the Cookie header carrying it. */
+function login(overrides: Record<string, unknown> = {}) {
+  counter += 1;
+  const state = `state-${String(counter).padStart(4, '0')}-abcdefghijklmnop`;
+  const tx = { state, nonce: 'nonce-1', codeVerifier: 'v'.repeat(43), appState: { returnTo: '/after' }, createdAt: Math.floor(Date.now() / 1000), ...overrides };
+  const cookie = `auth_verification.${state}=${sign(Buffer.from(JSON.stringify(tx)).toString('base64url'), APP_SECRET)}`;
+  return { state, cookie };
+}
+
+async function callback(params: Record<string, string>, cookie: string, method: 'GET' | 'POST' = 'GET') {
+  const query = new URLSearchParams(params).toString();
+  const res =
+    method === 'GET'
+      ? await fetch(`${app.url}/callback?${query}`, { headers: { cookie, accept: 'application/json' }, redirect: 'manual' })
+      : await fetch(`${app.url}/callback`, { method: 'POST', headers: { cookie, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: query, redirect: 'manual' });
+  const text = await res.text();
+  let body: { code?: string; error?: string; message?: string } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // a redirect has no JSON body
+  }
+  return { status: res.status, location: res.headers.get('location'), body, setCookie: res.headers.getSetCookie() };
+}
+
+describe('before the code exchange', () => {
+  test('no state, or an empty one, is refused without reading any transaction', async () => {
+    const { cookie } = login();
+    for (const params of [{ code: 'c' }, { state: '', code: 'c' }] as Array<Record<string, string>>) {
+      const res = await callback(params, cookie);
+      expect([res.status, res.body.code, res.body.message]).toEqual([400, 'ERR_CALLBACK_INVALID', 'the callback has no state']);
+      expect(res.setCookie.join()).not.toContain('auth_verification.');
+    }
+  });
+
+  test('a state longer than 256 characters is refused as such', async () => {
+    const res = await callback({ state: 's'.repeat(257), code: 'c' }, login().cookie);
+    expect([res.status, res.body.code, res.body.message]).toEqual([400, 'ERR_BAD_REQUEST', 'parameter "state" is too long']);
+  });
+
+  test("the OP's error is a 400 ERR_OP_ERROR with its code; the transaction is used up", async () => {
+    const { state, cookie } = login();
+    const res = await callback({ state, error: 'access_denied', error_description: 'The user said no', iss: op.issuer }, cookie);
+    expect([res.status, res.body.code, res.body.error, res.body.message]).toEqual([400, 'ERR_OP_ERROR', 'access_denied', 'login failed: the OP answered "access_denied"']);
+    expect(res.setCookie.some((c) => c.startsWith(`auth_verification.${state}=;`))).toBe(true);
+  });
+
+  test('an error that is not a plain code is not echoed', async () => {
+    const { state, cookie } = login();
+    const res = await callback({ state, error: '<script>alert(1)</script>' }, cookie);
+    expect([res.status, res.body.code, res.body.error, res.body.message]).toEqual([400, 'ERR_OP_ERROR', undefined, 'login failed: the OP answered with an unreadable error']);
+  });
+
+  test('a silent login the OP declined goes back to the page, anonymous, on the app only', async () => {
+    const declined = login({ silent: true });
+    const res = await callback({ state: declined.state, error: 'login_required' }, declined.cookie);
+    expect([res.status, res.location]).toEqual([302, `${app.url}/after`]);
+    const foreign = login({ silent: true, appState: { returnTo: '//evil.example.com/' } });
+    expect((await callback({ state: foreign.state, error: 'login_required' }, foreign.cookie)).location).toBe(`${app.url}/`);
+  });
+
+  test('an iss of another issuer, or none when the OP promises one, is refused before the code is used', async () => {
+    for (const iss of ['https://evil.example.com', undefined]) {
+      const { state, cookie } = login();
+      op.resetCounts();
+      const res = await callback({ state, code: 'a-code', ...(iss === undefined ? {} : { iss }) }, cookie);
+      expect([res.status, res.body.code, res.body.message]).toEqual([400, 'ERR_ISSUER_MISMATCH', 'the authorization response comes from another issuer']);
+      expect(op.counts.token).toEqual({});
+    }
+  });
+
+  test('no code, or an empty one, is refused', async () => {
+    for (const code of [undefined, '']) {
+      const { state, cookie } = login();
+      const res = await callback({ state, iss: op.issuer, ...(code === undefined ? {} : { code }) }, cookie);
+      expect([res.status, res.body.code, res.body.message]).toEqual([400, 'ERR_CALLBACK_INVALID', 'the callback has no code']);
+    }
+  });
+
+  test('a form_post callback is read from the body, with the same checks', async () => {
+    const { state, cookie } = login();
+    const res = await callback({ state, code: 'a-code', iss: 'https://evil.example.com' }, cookie, 'POST');
+    expect([res.status, res.body.code]).toEqual([400, 'ERR_ISSUER_MISMATCH']);
+  });
+});
+
+describe('the code exchange', () => {
+  test('a code the OP refuses is an error for a login, and a quiet return for a silent one', async () => {
+    const plain = login();
+    const res = await callback({ state: plain.state, code: 'made-up-code', iss: op.issuer }, plain.cookie);
+    expect(res.status).toBe(400);
+    expect(res.body.error).toBe('invalid_grant');
+    expect(res.setCookie.join()).not.toContain('appSession=');
+
+    const silent = login({ silent: true });
+    const quiet = await callback({ state: silent.state, code: 'made-up-code', iss: op.issuer }, silent.cookie);
+    expect([quiet.status, quiet.location]).toEqual([302, `${app.url}/after`]);
+    expect(quiet.setCookie.join()).not.toContain('appSession=');
+  });
+
+  test('a real login: signed in, sent to the safe returnTo, the silent-login mark cleared', async () => {
+    const browser = new Browser();
+    browser.cookies.set({ name: 'appSession_silent', value: '1' });
+    const delivery = await authorizeUntilCallback(browser, `${app.url}/login?returnTo=/profile`);
+    const res = await deliver(browser, delivery);
+    expect(res.url).toBe(`${app.url}/profile`);
+    expect(browser.cookies.get('appSession_silent')).toBeUndefined();
+    expect((await whoAmI(browser, app.url)).user?.sub).toBe(USERS.alice.sub);
+  });
+});
