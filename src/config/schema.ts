@@ -135,6 +135,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'attemptSilentLogin', default: false, defaultText: 'false', describe: 'Try a `prompt=none` login once on a browser\'s first visit.', check: checks.boolean },
   { path: 'autoRefresh', default: true, defaultText: 'true', describe: 'Refresh an expiring access token before route handlers run.', check: checks.boolean },
   { path: 'refreshLeeway', default: 60, defaultText: '60', describe: 'Seconds before expiry at which an access token is refreshed (at most half its lifetime).', check: checks.nonNegativeNumber },
+  { path: 'refreshDeadline', default: 10_000, defaultText: '10000', describe: 'Milliseconds one request may spend refreshing (lock waits, store and OP calls); then it gets its current token if unexpired, else 503 `ERR_REFRESH_TIMEOUT`.', check: checks.positiveNumber },
   { path: 'refreshLock', defaultText: 'in-process', describe: 'Coordinates refreshes across instances (`RedisRefreshLock`).', check: (v) => (typeof v === 'object' && v !== null && typeof (v as { acquire?: unknown }).acquire === 'function' ? undefined : 'a RefreshLock') },
   { path: 'revokeOnLogout', default: true, defaultText: 'true', describe: 'Revoke the refresh token at the OP on logout.', check: checks.boolean },
   { path: 'backchannelLogout', default: false, defaultText: 'false', describe: 'Accept OIDC back-channel logout tokens (`true` or `{ index }`).', check: checks.either(checks.boolean, checks.object) },

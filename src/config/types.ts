@@ -129,6 +129,14 @@ export interface AuthOptions {
   attemptSilentLogin?: boolean;
   autoRefresh?: boolean;
   refreshLeeway?: number;
+  /**
+   * Milliseconds one request may spend on refreshing its tokens, however many
+   * lock waits, store calls and OP calls that takes. Past it the request gets
+   * its current access token when it has not expired yet, and otherwise a 503
+   * `ERR_REFRESH_TIMEOUT`; a refresh already under way goes on for the
+   * requests that share it. Default 10000 (twice the default `httpTimeout`).
+   */
+  refreshDeadline?: number;
   refreshLock?: RefreshLock;
   revokeOnLogout?: boolean;
   backchannelLogout?: boolean | { index?: LogoutIndex };
@@ -174,6 +182,7 @@ export interface Config {
   attemptSilentLogin: boolean;
   autoRefresh: boolean;
   refreshLeeway: number;
+  refreshDeadline: number;
   refreshLock: RefreshLock | undefined;
   revokeOnLogout: boolean;
   backchannelLogout: false | { index: LogoutIndex | undefined };
