@@ -235,7 +235,7 @@ export class Refresher {
 
   /** The shared refresh of the session's own access token. */
   #refreshSession(req: Request, loaded: OidcSession, options: RefreshOptions): Promise<OidcSession> {
-    return this.#locked(req, loaded, async (latest, record) => {
+    return this.#locked(req, loaded, options, async (latest, record) => {
       // Refreshed by another request or instance since this one loaded the session.
       if (latest.v > loaded.v && !this.needsRefresh(latest)) {
         log('tokens refreshed elsewhere; using them');
@@ -259,7 +259,7 @@ export class Refresher {
     try {
       ({ tokens, next } = await this.#withinDeadline(
         req,
-        this.#locked(req, loaded, async (latest, record) => {
+        this.#locked(req, loaded, options, async (latest, record) => {
           const redeemed = await this.#redeem(req, record, latest, options);
           const merged = mergeRefreshed(latest, redeemed, nowSeconds(), false);
           return { result: { tokens: redeemed, next: merged }, session: merged };
@@ -286,9 +286,17 @@ export class Refresher {
    * store lags behind them) is stored before the lock is given up; a write
    * that fails keeps the lock and the tokens until a retry lands.
    */
-  async #locked<T>(req: Request, loaded: OidcSession, step: (latest: OidcSession, record: SessionData) => Promise<LockedStep<T>>): Promise<T> {
+  async #locked<T>(
+    req: Request,
+    loaded: OidcSession,
+    options: RefreshOptions,
+    step: (latest: OidcSession, record: SessionData) => Promise<LockedStep<T>>,
+  ): Promise<T> {
     const sid = req.sessionID;
-    this.#failFastIfFailing(sid);
+    const since = Date.now();
+    // A caller whose token still works is served with it rather than wait for a failing OP.
+    const unexpired = options.force !== true && options.scope === undefined && !expired(loaded);
+    this.#failFastIfFailing(sid, since, unexpired);
     const store: Store = req.sessionStore;
     const taken = this.#takePending(sid);
     const keeper =
@@ -297,12 +305,12 @@ export class Refresher {
         holdMs: this.#holdMs,
         ttlMs: this.#lockTtlMs,
         waitMs: this.#config.refreshDeadline,
-        onBusy: () => this.#failFastIfFailing(sid),
+        onBusy: () => this.#failFastIfFailing(sid, since, unexpired),
       }));
     let record: SessionData | undefined = taken?.record;
     let unstored: OidcSession | undefined = taken?.session;
     try {
-      await this.#failFastIfMarked(sid);
+      await this.#failFastIfMarked(sid, since, unexpired);
       const read = await this.#read(req);
       record = read;
       const current = req.session?.oidc;
@@ -404,24 +412,28 @@ export class Refresher {
     await this.#lock.markFailed?.(lockKey(sid), failure, REFRESH_FAILURE_BACKOFF_MS).catch(() => log('refresh failure marker not stored'));
   }
 
-  /** Throws the recent failure of this session that this process saw, if any (no I/O). */
-  #failFastIfFailing(sid: string): void {
-    const failure = this.#failures.get(sid);
+  /**
+   * Throws the session's recent failure when it concerns this caller: it
+   * happened after the caller started waiting (a holder it waited for just
+   * failed), or the caller can do without a new token (`unexpired`).
+   * Otherwise the caller may try again: one redemption at a time, under the lock.
+   */
+  #failFastIfFailing(sid: string, since: number, unexpired: boolean, failure = this.#failures.get(sid)): void {
     if (failure === undefined) return;
     if (failure.retryAfter <= Date.now()) {
-      this.#failures.delete(sid);
+      if (this.#failures.get(sid) === failure) this.#failures.delete(sid);
       return;
     }
-    throw failingFast(failure);
+    if (failure.at >= since || unexpired) throw failingFast(failure);
   }
 
-  /** Throws the recent failure another instance marked next to the lock, if any. */
-  async #failFastIfMarked(sid: string): Promise<void> {
-    this.#failFastIfFailing(sid);
+  /** The same, with the failure another instance marked next to the lock. */
+  async #failFastIfMarked(sid: string, since: number, unexpired: boolean): Promise<void> {
+    this.#failFastIfFailing(sid, since, unexpired);
     const failure = await this.#lock.failure?.(lockKey(sid)).catch(() => null);
     if (failure == null || failure.retryAfter <= Date.now()) return;
     this.#failures.set(sid, failure);
-    throw failingFast(failure);
+    this.#failFastIfFailing(sid, since, unexpired, failure);
   }
 
   /** Takes newer tokens that this process could not store yet into the request's session. */
@@ -536,9 +548,14 @@ function newestOf(...copies: Array<OidcSession | undefined>): OidcSession {
   return newest;
 }
 
+/** Whether the access token has expired (or is missing); a token without a lifetime never expires. */
+function expired(data: OidcSession): boolean {
+  return data.access_token === undefined || (data.expires_at !== undefined && data.expires_at <= nowSeconds());
+}
+
 /** The current token when it has not expired yet; otherwise the failure. */
 function servedDespite(data: OidcSession, err: unknown): AccessTokenData {
-  if (data.access_token === undefined || data.expires_at === undefined || data.expires_at <= nowSeconds()) throw err;
+  if (expired(data)) throw err;
   log('refresh failed (%s); the current token has not expired and is used', err instanceof OidcError ? err.code : 'error');
   return tokenOf(data);
 }
