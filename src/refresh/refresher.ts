@@ -36,7 +36,7 @@ export interface AccessTokenData {
 }
 
 /** Milliseconds a refresh failure keeps other requests of the session from calling the OP again. */
-export const REFRESH_FAILURE_BACKOFF_MS = 3_000;
+export const REFRESH_FAILURE_BACKOFF_MS = 2_000;
 /** Milliseconds redeemed tokens whose write failed are kept in memory and retried (the lock is held meanwhile). */
 export const PENDING_WRITE_LIMIT_MS = 5 * 60_000;
 const FIRST_RETRY_MS = 100;
@@ -235,7 +235,7 @@ export class Refresher {
 
   /** The shared refresh of the session's own access token. */
   #refreshSession(req: Request, loaded: OidcSession, options: RefreshOptions): Promise<OidcSession> {
-    return this.#locked(req, loaded, options, async (latest, record) => {
+    return this.#locked(req, loaded, async (latest, record) => {
       // Refreshed by another request or instance since this one loaded the session.
       if (latest.v > loaded.v && !this.needsRefresh(latest)) {
         log('tokens refreshed elsewhere; using them');
@@ -259,7 +259,7 @@ export class Refresher {
     try {
       ({ tokens, next } = await this.#withinDeadline(
         req,
-        this.#locked(req, loaded, options, async (latest, record) => {
+        this.#locked(req, loaded, async (latest, record) => {
           const redeemed = await this.#redeem(req, record, latest, options);
           const merged = mergeRefreshed(latest, redeemed, nowSeconds(), false);
           return { result: { tokens: redeemed, next: merged }, session: merged };
@@ -289,14 +289,10 @@ export class Refresher {
   async #locked<T>(
     req: Request,
     loaded: OidcSession,
-    options: RefreshOptions,
     step: (latest: OidcSession, record: SessionData) => Promise<LockedStep<T>>,
   ): Promise<T> {
     const sid = req.sessionID;
-    const since = Date.now();
-    // A caller whose token still works is served with it rather than wait for a failing OP.
-    const unexpired = options.force !== true && options.scope === undefined && !expired(loaded);
-    this.#failFastIfFailing(sid, since, unexpired);
+    this.#failFastIfFailing(sid);
     const store: Store = req.sessionStore;
     const taken = this.#takePending(sid);
     const keeper =
@@ -305,12 +301,12 @@ export class Refresher {
         holdMs: this.#holdMs,
         ttlMs: this.#lockTtlMs,
         waitMs: this.#config.refreshDeadline,
-        onBusy: () => this.#failFastIfFailing(sid, since, unexpired),
+        onBusy: () => this.#failFastIfFailing(sid),
       }));
     let record: SessionData | undefined = taken?.record;
     let unstored: OidcSession | undefined = taken?.session;
     try {
-      await this.#failFastIfMarked(sid, since, unexpired);
+      await this.#failFastIfMarked(sid);
       const read = await this.#read(req);
       record = read;
       const current = req.session?.oidc;
@@ -413,27 +409,27 @@ export class Refresher {
   }
 
   /**
-   * Throws the session's recent failure when it concerns this caller: it
-   * happened after the caller started waiting (a holder it waited for just
-   * failed), or the caller can do without a new token (`unexpired`).
-   * Otherwise the caller may try again: one redemption at a time, under the lock.
+   * Throws the session's recent failure (seen here or marked next to the
+   * lock by another instance) while its backoff lasts: the OP just failed, so
+   * the caller fails fast (or, with a token that has not expired, is served
+   * with it) instead of calling it again.
    */
-  #failFastIfFailing(sid: string, since: number, unexpired: boolean, failure = this.#failures.get(sid)): void {
+  #failFastIfFailing(sid: string, failure = this.#failures.get(sid)): void {
     if (failure === undefined) return;
     if (failure.retryAfter <= Date.now()) {
       if (this.#failures.get(sid) === failure) this.#failures.delete(sid);
       return;
     }
-    if (failure.at >= since || unexpired) throw failingFast(failure);
+    throw failingFast(failure);
   }
 
-  /** The same, with the failure another instance marked next to the lock. */
-  async #failFastIfMarked(sid: string, since: number, unexpired: boolean): Promise<void> {
-    this.#failFastIfFailing(sid, since, unexpired);
+  /** The same, reading the marker next to the lock too. */
+  async #failFastIfMarked(sid: string): Promise<void> {
+    this.#failFastIfFailing(sid);
     const failure = await this.#lock.failure?.(lockKey(sid)).catch(() => null);
     if (failure == null || failure.retryAfter <= Date.now()) return;
     this.#failures.set(sid, failure);
-    this.#failFastIfFailing(sid, since, unexpired, failure);
+    this.#failFastIfFailing(sid, failure);
   }
 
   /** Takes newer tokens that this process could not store yet into the request's session. */
