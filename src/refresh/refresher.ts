@@ -512,7 +512,7 @@ export class Refresher {
  * a store read, up to three OP calls (discovery, token, JWKS) of `httpTimeout`
  * each, a store write, and a second of slack.
  */
-export function refreshHoldMs(config: Pick<Config, 'httpTimeout' | 'session'>): number {
+export function refreshHoldMs(config: { httpTimeout: number; session: { storeTimeout: number } }): number {
   return 3 * config.httpTimeout + 2 * config.session.storeTimeout + 1_000;
 }
 
@@ -521,7 +521,7 @@ export function refreshHoldMs(config: Pick<Config, 'httpTimeout' | 'session'>): 
  * blocks the session at most this long: two store timeouts (an extension
  * that is slow must still land in time) and a second of slack.
  */
-export function refreshLockTtlMs(config: Pick<Config, 'session'>): number {
+export function refreshLockTtlMs(config: { session: { storeTimeout: number } }): number {
   return 2 * config.session.storeTimeout + 1_000;
 }
 
