@@ -15,6 +15,7 @@ export function zeroCounts(): TestOPCounts {
     introspection: 0,
     authorization: 0,
     endSession: 0,
+    reusedInInterval: 0,
   };
 }
 

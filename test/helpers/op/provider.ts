@@ -6,6 +6,7 @@ import { recordBackchannelLogouts } from './backchannel-logout.js';
 import { configuration } from './configuration.js';
 import { tamper } from './keys.js';
 import { registerPasswordGrants } from './password-grant.js';
+import { recordRotation } from './reuse-interval.js';
 import type { OPState } from './state.js';
 import { isRecord } from './util.js';
 
@@ -29,6 +30,7 @@ function buildProvider(state: OPState): Provider {
     }
     if (ctx.status !== 200 || !isRecord(ctx.body)) return;
     trackOrganization(state, oidc, true);
+    recordRotation(state, oidc, ctx.body);
     const rotated = (oidc.entities as { RotatedRefreshToken?: unknown }).RotatedRefreshToken !== undefined;
     if (options.omitUnrotatedRefreshToken && oidc.params?.grant_type === 'refresh_token' && !rotated) {
       delete ctx.body.refresh_token;

@@ -22,6 +22,12 @@ export interface TestOPOptions {
   /** default true: every refresh returns a new refresh token; re-using a rotated one revokes the grant */
   rotateRefreshTokens?: boolean;
   /**
+   * seconds, default 0 (none): Auth0's reuse interval. A rotated refresh token presented again
+   * within it is accepted (the grant goes on from the newest token of its family); later, a reuse
+   * revokes the grant
+   */
+  refreshTokenReuseInterval?: number;
+  /**
    * default false: a refresh that did not rotate the refresh token answers without `refresh_token`
    * (like Auth0 with rotation off; oidc-provider would repeat the old one)
    */
@@ -53,6 +59,8 @@ export interface TestOPCounts {
   introspection: number;
   authorization: number;
   endSession: number;
+  /** refresh tokens presented again inside `refreshTokenReuseInterval` (and so accepted) */
+  reusedInInterval: number;
 }
 
 export interface TokenRequestRecord {
