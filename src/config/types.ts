@@ -137,6 +137,18 @@ export interface AuthOptions {
    * requests that share it. Default 10000 (twice the default `httpTimeout`).
    */
   refreshDeadline?: number;
+  /**
+   * How `getAccessToken({ audience })` names the API in its `refresh_token`
+   * grant: `'audience'` (Auth0 Multi-Resource Refresh Token) or `'resource'`
+   * (RFC 8707 resource indicators). Default `'audience'`.
+   */
+  resourceParameter?: 'audience' | 'resource';
+  /**
+   * Most APIs whose access tokens one session keeps (`getAccessToken({ audience })`);
+   * past it the least recently used is dropped (and obtained again when
+   * asked for). Default 10.
+   */
+  maxCachedApis?: number;
   refreshLock?: RefreshLock;
   revokeOnLogout?: boolean;
   backchannelLogout?: boolean | { index?: LogoutIndex };
@@ -183,6 +195,8 @@ export interface Config {
   autoRefresh: boolean;
   refreshLeeway: number;
   refreshDeadline: number;
+  resourceParameter: 'audience' | 'resource';
+  maxCachedApis: number;
   refreshLock: RefreshLock | undefined;
   revokeOnLogout: boolean;
   backchannelLogout: false | { index: LogoutIndex | undefined };

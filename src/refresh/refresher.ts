@@ -9,12 +9,19 @@ import { OidcError, type ErrorCode } from '../errors.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
 import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
 import { acquireLock, processRefreshLock, withLock, type LockKeeper, type RefreshFailure, type RefreshLock } from './lock.js';
+import { apiKey, apiTokensOf, withApiToken, type ApiToken } from './api-tokens.js';
 import { mergeRefreshed } from './merge.js';
 
 const log = debug('refresh');
 
 /** Options of one refresh. */
 export interface RefreshOptions {
+  /**
+   * A token for this API (audience / resource indicator) instead of the
+   * session's: cached in the session by audience and `scope`, and obtained
+   * with a `refresh_token` grant naming the API when missing or due.
+   */
+  audience?: string;
   /**
    * Ask for a reduced scope. The token is handed to this caller only; the
    * session keeps its own access token (and takes the rotated refresh token).
@@ -154,6 +161,7 @@ export class Refresher {
     const data = req.session?.oidc;
     if (data === undefined) throw notAuthenticated();
     if (this.#pending.size > 0) this.#adoptPending(req, data);
+    if (options.audience !== undefined) return this.#forApi(req, data, options.audience, options);
     if (options.scope !== undefined) return this.#reduced(req, data, options);
     if (!options.force && !this.needsRefresh(data)) return tokenOf(data);
     if (!options.force && this.#failed.has(req)) return servedDespite(data, this.#failed.get(req));
@@ -247,6 +255,63 @@ export class Refresher {
       log('access token refreshed');
       return { result: next, session: next };
     });
+  }
+
+  /**
+   * A token for one API, from the session's cache when fresh, else from a
+   * `refresh_token` grant naming the API (one grant per session and API at a
+   * time; every grant of a session, whatever its API, under the session's
+   * lock, so each redeems the newest refresh token). The session takes the
+   * rotated refresh token and the API's token; its own token stays.
+   */
+  async #forApi(req: Request, data: OidcSession, audience: string, options: RefreshOptions): Promise<AccessTokenData> {
+    const key = apiKey(audience, options.scope);
+    const cached = apiTokensOf(data)[key];
+    if (!options.force && cached !== undefined && !this.#due(cached)) {
+      cached.used = Date.now();
+      return apiTokenData(cached);
+    }
+    if (data.refresh_token === undefined) {
+      throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'a token for another API needs a refresh token, and the session has none', { status: 401 });
+    }
+    const flightKey = `${req.sessionID}\n${key}`;
+    let flight = this.#inflight.get(flightKey);
+    if (flight === undefined) {
+      flight = this.#locked(req, data, async (latest, record) => {
+        const again = apiTokensOf(latest)[key];
+        // Obtained by another request or instance since this one loaded the session.
+        if (again !== undefined && !this.#due(again) && (!options.force || latest.v > data.v)) return { result: latest };
+        const param = this.#config.resourceParameter;
+        const tokens = await this.#redeem(req, record, latest, {
+          ...(options.scope === undefined ? {} : { scope: options.scope }),
+          tokenEndpointParams: { ...options.tokenEndpointParams, [param]: audience },
+        });
+        const next = withApiToken(mergeRefreshed(latest, tokens, nowSeconds(), false), key, audience, tokens, Date.now(), this.#config.maxCachedApis);
+        log('access token for another API issued');
+        return { result: next, session: next };
+      });
+      this.#inflight.set(flightKey, flight);
+      const settled = () => {
+        if (this.#inflight.get(flightKey) === flight) this.#inflight.delete(flightKey);
+      };
+      flight.then(settled, settled);
+    }
+    let result: OidcSession;
+    try {
+      result = await this.#withinDeadline(req, flight);
+    } catch (err) {
+      if (signsOut(err) && req.session !== undefined) delete req.session.oidc;
+      throw err;
+    }
+    adopt(req, result);
+    const token = apiTokensOf(result)[key];
+    if (token === undefined) throw new OidcError('ERR_INVALID_RESPONSE', 'no token for the API was obtained', { status: 502 });
+    return apiTokenData(token);
+  }
+
+  /** Whether an API token is due, by the same leeway rule as the session's token. */
+  #due(token: ApiToken): boolean {
+    return this.needsRefresh({ access_token: token.access_token, expires_at: token.expires_at, issued_at: token.issued_at } as OidcSession);
   }
 
   /** A reduced-scope token for one caller; the session takes only the rotated refresh token. */
@@ -363,7 +428,8 @@ export class Refresher {
         );
       }
       log('refresh failed (%s); tokens kept', e.code);
-      await this.#markFailed(req.sessionID, e.code);
+      // An OP that refused this one request (e.g. a scope or an API it will not grant) is not failing.
+      if (!(e.code === 'ERR_OP_ERROR' && e.status < 500)) await this.#markFailed(req.sessionID, e.code);
       // The user is still signed in: an OP error is the server's problem, not a 4xx of this request.
       if (e.status < 500 && e.code === 'ERR_OP_ERROR') {
         throw new OidcError('ERR_OP_ERROR', e.message, {
@@ -596,6 +662,15 @@ function storeCall<T>(op: (cb: (err?: unknown, value?: T) => void) => void): Pro
       reject(storeUnavailable(err));
     }
   });
+}
+
+function apiTokenData(token: ApiToken): AccessTokenData {
+  return {
+    access_token: token.access_token,
+    token_type: token.token_type,
+    ...(token.expires_at === undefined ? {} : { expires_at: token.expires_at }),
+    ...(token.scope === undefined ? {} : { scope: token.scope }),
+  };
 }
 
 function tokenOf(data: OidcSession): AccessTokenData {

@@ -28,6 +28,11 @@ export interface TestOPOptions {
    */
   refreshTokenReuseInterval?: number;
   /**
+   * Auth0's Multi-Resource Refresh Token policy: APIs (audiences / resource indicators) for which
+   * a refresh token may be redeemed, whatever API the login asked for
+   */
+  multiResourceRefreshToken?: string[];
+  /**
    * default false: a refresh that did not rotate the refresh token answers without `refresh_token`
    * (like Auth0 with rotation off; oidc-provider would repeat the old one)
    */
