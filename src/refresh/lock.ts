@@ -66,6 +66,7 @@ export class MemoryRefreshLock implements RefreshLock {
   readonly #held = new Map<string, { token: symbol; expires: number }>();
   readonly #failures = new Map<string, { failure: RefreshFailure; expires: number }>();
 
+  /** Takes `key` for `ttlMs` unless another holder has it; the release function can `extend` it. */
   async acquire(key: string, ttlMs: number): Promise<ReleaseLock | null> {
     const now = Date.now();
     const current = this.#held.get(key);
@@ -84,10 +85,12 @@ export class MemoryRefreshLock implements RefreshLock {
     return release;
   }
 
+  /** Keeps the failure marker of `key` for `ttlMs`. */
   async markFailed(key: string, failure: RefreshFailure, ttlMs: number): Promise<void> {
     this.#failures.set(key, { failure: { ...failure }, expires: Date.now() + ttlMs });
   }
 
+  /** The failure marker of `key` while it lasts, else null. */
   async failure(key: string): Promise<RefreshFailure | null> {
     const entry = this.#failures.get(key);
     if (entry === undefined) return null;

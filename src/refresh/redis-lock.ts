@@ -58,6 +58,7 @@ export class RedisRefreshLock implements RefreshLock {
     this.#timeout = options.timeout ?? DEFAULT_REDIS_TIMEOUT;
   }
 
+  /** `SET key token NX PX ttl`; the release function it returns can also `extend` the lock while held. */
   async acquire(key: string, ttlMs: number): Promise<ReleaseLock | null> {
     const redisKey = this.#prefix + key;
     const token = randomBytes(16).toString('hex');
@@ -82,12 +83,14 @@ export class RedisRefreshLock implements RefreshLock {
     return reply === 'OK' ? release : null;
   }
 
+  /** Sets the failure marker `<prefix><key>:failed` for `ttlMs` (a 503 when Redis fails or is slow). */
   async markFailed(key: string, failure: RefreshFailure, ttlMs: number): Promise<void> {
     const value = JSON.stringify({ at: failure.at, retryAfter: failure.retryAfter, code: failure.code });
     const ttl = String(Math.max(1, Math.ceil(ttlMs)));
     await withTimeout(() => this.#client.eval(MARK_SCRIPT, { keys: [this.#failureKey(key)], arguments: [value, ttl] }), this.#timeout, 'refresh failure marker');
   }
 
+  /** The failure marker of `key` while it lasts; null when there is none (or it is not one of ours). */
   async failure(key: string): Promise<RefreshFailure | null> {
     const value = await withTimeout(() => this.#client.eval(READ_SCRIPT, { keys: [this.#failureKey(key)], arguments: [] }), this.#timeout, 'refresh failure marker');
     return parseFailure(value);
