@@ -22,7 +22,7 @@ export type {
 export type { LogoutOptions, CallbackOptions } from './routes/index.js';
 export { OidcError, MfaRequiredError, isOidcError, type ErrorCode, type OidcErrorOptions } from './errors.js';
 export { MemoryStore, GuardedStore, MemoryLogoutIndex, type LogoutIndex, type OidcSession } from './session/index.js';
-export { MemoryRefreshLock, type RefreshLock, type ReleaseLock, type RefreshOptions, type AccessTokenData } from './refresh/index.js';
+export { MemoryRefreshLock, type RefreshLock, type ReleaseLock, type RefreshFailure, type RefreshOptions, type AccessTokenData } from './refresh/index.js';
 export { RedisRefreshLock } from './refresh/redis-lock.js';
 export { RedisLogoutIndex } from './session/redis-logout-index.js';
 export type { RedisClientLike, RedisHelperOptions } from './redis-client.js';

@@ -131,6 +131,26 @@ export interface AuthOptions extends TransportOptions {
   attemptSilentLogin?: boolean;
   autoRefresh?: boolean;
   refreshLeeway?: number;
+  /**
+   * Milliseconds one request may spend on refreshing its tokens, however many
+   * lock waits, store calls and OP calls that takes. Past it the request gets
+   * its current access token when it has not expired yet, and otherwise a 503
+   * `ERR_REFRESH_TIMEOUT`; a refresh already under way goes on for the
+   * requests that share it. Default 10000 (twice the default `httpTimeout`).
+   */
+  refreshDeadline?: number;
+  /**
+   * How `getAccessToken({ audience })` names the API in its `refresh_token`
+   * grant: `'audience'` (Auth0 Multi-Resource Refresh Token) or `'resource'`
+   * (RFC 8707 resource indicators). Default `'audience'`.
+   */
+  resourceParameter?: 'audience' | 'resource';
+  /**
+   * Most APIs whose access tokens one session keeps (`getAccessToken({ audience })`);
+   * past it the least recently used is dropped (and obtained again when
+   * asked for). Default 10.
+   */
+  maxCachedApis?: number;
   refreshLock?: RefreshLock;
   revokeOnLogout?: boolean;
   backchannelLogout?: boolean | { index?: LogoutIndex };
@@ -182,6 +202,9 @@ export interface Config {
   attemptSilentLogin: boolean;
   autoRefresh: boolean;
   refreshLeeway: number;
+  refreshDeadline: number;
+  resourceParameter: 'audience' | 'resource';
+  maxCachedApis: number;
   refreshLock: RefreshLock | undefined;
   revokeOnLogout: boolean;
   backchannelLogout: false | { index: LogoutIndex | undefined };

@@ -24,6 +24,13 @@ import type { TokenExchangeResult } from '../client/token-exchange/index.js';
 /** Options of `req.oidc.getAccessToken()`. */
 export interface GetAccessTokenOptions {
   /**
+   * A token for this API (an audience, or an RFC 8707 resource indicator;
+   * see `resourceParameter`) instead of the login's: kept in the session per
+   * audience and `scope`, and obtained from the session's refresh token when
+   * missing or due (once per session and API, however many requests ask).
+   */
+  audience?: string;
+  /**
    * A reduced scope: the token is obtained with a refresh for this call and
    * not stored as the session's token (the session keeps its own).
    */
@@ -110,7 +117,8 @@ export class RequestContext {
    * An access token valid for at least `refreshLeeway` seconds, refreshed
    * from the session's refresh token when needed (once per session, however
    * many requests ask at once). With `scope`, a token with that (reduced)
-   * scope is obtained for this call only. Throws an `OidcError`:
+   * scope is obtained for this call only. With `audience` (and optionally
+   * `scope`), a token for that API, cached in the session. Throws an `OidcError`:
    * `ERR_REFRESH_FAILED` (401, the OP's `error` attached) when the OP
    * rejected the refresh token and the session was signed out;
    * `ERR_OP_UNREACHABLE` and other 5xx codes when the OP could not refresh
@@ -124,6 +132,7 @@ export class RequestContext {
    * await fetch(api, { headers: { authorization: `${token_type} ${access_token}` } });
    *
    * const readOnly = await req.oidc.getAccessToken({ scope: 'read:reports' });
+   * const orders = await req.oidc.getAccessToken({ audience: 'https://orders.example.com', scope: 'read:orders' });
    * ```
    */
   getAccessToken(options: GetAccessTokenOptions = {}): Promise<AccessToken> {
@@ -253,9 +262,9 @@ export class RequestContext {
 
   async #fresh(options: RefreshOptions): Promise<AccessToken> {
     const data = await this.#rt.refresher.fresh(this.#req, options);
-    // Refreshing a reduced-scope token asks for the same scope again.
-    const scope = options.scope === undefined ? {} : { scope: options.scope };
-    return new AccessToken(data, (more) => this.#fresh({ ...scope, ...more }));
+    // Refreshing a reduced-scope or another API's token asks for the same again.
+    const same = { ...(options.scope === undefined ? {} : { scope: options.scope }), ...(options.audience === undefined ? {} : { audience: options.audience }) };
+    return new AccessToken(data, (more) => this.#fresh({ ...same, ...more }));
   }
 }
 
@@ -263,6 +272,12 @@ export class RequestContext {
 function accessTokenOptions(options: GetAccessTokenOptions): RefreshOptions {
   const out: RefreshOptions = {};
   if (options === null || typeof options !== 'object') return out;
+  if (options.audience !== undefined) {
+    if (typeof options.audience !== 'string' || options.audience.trim() === '') {
+      throw new OidcError('ERR_CONFIG_INVALID', 'getAccessToken: "audience" must be a non-empty string', { status: 500 });
+    }
+    out.audience = options.audience;
+  }
   if (options.scope !== undefined) {
     if (typeof options.scope !== 'string' || options.scope.trim() === '') {
       throw new OidcError('ERR_CONFIG_INVALID', 'getAccessToken: "scope" must be a non-empty string', { status: 500 });

@@ -5,16 +5,23 @@ import type { AuthClient, SessionBoundValidation } from '../client/auth-client.j
 import type { TokenSet } from '../client/token-set.js';
 import type { Config } from '../config/types.js';
 import { debug } from '../debug.js';
-import { OidcError } from '../errors.js';
+import { OidcError, type ErrorCode } from '../errors.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
 import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
-import { processRefreshLock, withLock, type RefreshLock } from './lock.js';
+import { acquireLock, processRefreshLock, withLock, type LockKeeper, type RefreshFailure, type RefreshLock } from './lock.js';
+import { apiKey, apiTokensOf, withApiToken, type ApiToken } from './api-tokens.js';
 import { mergeRefreshed } from './merge.js';
 
 const log = debug('refresh');
 
 /** Options of one refresh. */
 export interface RefreshOptions {
+  /**
+   * A token for this API (audience / resource indicator) instead of the
+   * session's: cached in the session by audience and `scope`, and obtained
+   * with a `refresh_token` grant naming the API when missing or due.
+   */
+  audience?: string;
   /**
    * Ask for a reduced scope. The token is handed to this caller only; the
    * session keeps its own access token (and takes the rotated refresh token).
@@ -35,6 +42,30 @@ export interface AccessTokenData {
   scope?: string;
 }
 
+/** Milliseconds a refresh failure keeps other requests of the session from calling the OP again. */
+export const REFRESH_FAILURE_BACKOFF_MS = 2_000;
+/** Milliseconds redeemed tokens whose write failed are kept in memory and retried (the lock is held meanwhile). */
+export const PENDING_WRITE_LIMIT_MS = 5 * 60_000;
+const FIRST_RETRY_MS = 100;
+const MAX_RETRY_MS = 1_000;
+/** Codes a failure marker may carry; anything else read back from a shared marker becomes ERR_OP_UNREACHABLE. */
+const MARKED_CODES = new Set<ErrorCode>(['ERR_OP_UNREACHABLE', 'ERR_OP_ERROR', 'ERR_INVALID_RESPONSE', 'ERR_DISCOVERY_FAILED']);
+
+/** Redeemed tokens the store has not taken yet, retried in the background while the lock is held. */
+interface PendingWrite {
+  session: OidcSession;
+  record: SessionData;
+  store: Store;
+  keeper: LockKeeper;
+  timer: NodeJS.Timeout | undefined;
+}
+
+/** What one step under the lock produced: its result and the session to store, if it changed. */
+interface LockedStep<T> {
+  result: T;
+  session?: OidcSession;
+}
+
 /**
  * Keeps each session's access token fresh, redeeming its refresh token once
  * at a time however many requests ask:
@@ -44,9 +75,18 @@ export interface AccessTokenData {
  * - every redemption holds the `RefreshLock` for the session and first reads
  *   the stored session again: tokens another request or instance stored in
  *   the meantime are taken instead of redeeming the same refresh token twice;
+ *   tokens this process or this request holds that are newer than the stored
+ *   ones are used (and stored) instead of the store's older copy;
  * - the new tokens are written to the store under the lock, with the next
  *   token version, so an older copy saved later cannot replace them (the
- *   `GuardedStore` keeps the newer version).
+ *   `GuardedStore` keeps the newer version). A write that fails keeps the
+ *   tokens in memory, serves them to every request of the session, and is
+ *   retried with backoff while the lock is held, until it lands;
+ * - a failed redemption leaves a short marker next to the lock, so other
+ *   requests and instances fail fast instead of calling a failing OP again;
+ * - every request has a deadline (`refreshDeadline`) for all its waits and
+ *   calls; a request whose token has not expired yet is served with it when
+ *   the refresh fails or outlasts the deadline.
  */
 export class Refresher {
   readonly #config: Config;
@@ -55,14 +95,22 @@ export class Refresher {
   readonly #inflight = new Map<string, Promise<OidcSession>>();
   /** A failed automatic refresh, so the same request does not wait for the OP twice. */
   readonly #failed = new WeakMap<Request, unknown>();
-  /** At most this long one redemption: discovery, token and JWKS requests, each bounded by `httpTimeout`, and store calls. */
+  /** When each request's refresh work must be over (epoch ms). */
+  readonly #deadlines = new WeakMap<Request, number>();
+  /** Recent failures of this process, by session id (the shared marker's local copy). */
+  readonly #failures = new Map<string, RefreshFailure>();
+  readonly #pending = new Map<string, PendingWrite>();
+  /** At most this long one redemption holds the lock: a store read, discovery, token and JWKS requests, a store write. */
   readonly #holdMs: number;
+  /** Lifetime of the lock between extensions: how long a holder that died blocks the session. */
+  readonly #lockTtlMs: number;
 
   constructor(config: Config, client: AuthClient) {
     this.#config = config;
     this.#client = client;
     this.#lock = config.refreshLock ?? processRefreshLock;
-    this.#holdMs = 3 * config.httpTimeout + 2 * config.session.storeTimeout + 1_000;
+    this.#holdMs = refreshHoldMs(config);
+    this.#lockTtlMs = refreshLockTtlMs(config);
   }
 
   /**
@@ -93,10 +141,16 @@ export class Refresher {
     }
   }
 
-  /** Whether `autoRefresh` has work to do for this request (cheap; no I/O). */
+  /**
+   * Whether `autoRefresh` has work to do for this request (cheap; no I/O).
+   * Tokens this process redeemed but could not store yet are taken into the
+   * request's session first, so it never sees (or saves) the older ones.
+   */
   wantsAutoRefresh(req: Request): boolean {
     const data = req.session?.oidc;
-    return data !== undefined && data.refresh_token !== undefined && this.needsRefresh(data);
+    if (data === undefined) return false;
+    if (this.#pending.size > 0) this.#adoptPending(req, data);
+    return data.refresh_token !== undefined && this.needsRefresh(data);
   }
 
   /**
@@ -106,9 +160,11 @@ export class Refresher {
   async fresh(req: Request, options: RefreshOptions = {}): Promise<AccessTokenData> {
     const data = req.session?.oidc;
     if (data === undefined) throw notAuthenticated();
+    if (this.#pending.size > 0) this.#adoptPending(req, data);
+    if (options.audience !== undefined) return this.#forApi(req, data, options.audience, options);
     if (options.scope !== undefined) return this.#reduced(req, data, options);
     if (!options.force && !this.needsRefresh(data)) return tokenOf(data);
-    if (!options.force && this.#failed.has(req)) throw this.#failed.get(req);
+    if (!options.force && this.#failed.has(req)) return servedDespite(data, this.#failed.get(req));
     if (data.refresh_token === undefined) {
       throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'the access token expired and the session has no refresh token', { status: 401 });
     }
@@ -125,11 +181,17 @@ export class Refresher {
     }
     let result: OidcSession;
     try {
-      result = await flight;
+      result = await this.#withinDeadline(req, flight);
     } catch (err) {
       // Every request that shared the refresh shares its outcome.
-      if (signsOut(err) && req.session !== undefined) delete req.session.oidc;
-      throw err;
+      if (signsOut(err)) {
+        if (req.session !== undefined) delete req.session.oidc;
+        throw err;
+      }
+      if (options.force) throw err;
+      this.#failed.set(req, err);
+      // A token that has not expired yet still serves this request.
+      return servedDespite(data, err);
     }
     adopt(req, result);
     return tokenOf(result);
@@ -144,11 +206,12 @@ export class Refresher {
   async revoke(req: Request): Promise<void> {
     const loaded = req.session?.oidc;
     if (loaded === undefined) return;
+    const sid = req.sessionID;
     try {
-      await this.#inflight.get(req.sessionID)?.catch(() => undefined);
+      await this.#inflight.get(sid)?.catch(() => undefined);
       const revoke = async () => {
         const stored = await this.#read(req).catch(() => undefined);
-        const newest = stored?.oidc !== undefined && stored.oidc.v >= loaded.v ? stored.oidc : loaded;
+        const newest = newestOf(stored?.oidc, loaded, this.#pending.get(sid)?.session);
         if (newest.refresh_token === undefined) return;
         const metadata = await this.#client.serverMetadata();
         if (!metadata.revocation_endpoint) {
@@ -157,7 +220,18 @@ export class Refresher {
         }
         await this.#client.revokeRefreshToken({ refreshToken: newest.refresh_token });
       };
-      await withLock(this.#lock, lockKey(req.sessionID), { holdMs: this.#holdMs, waitMs: this.#config.httpTimeout }, revoke).catch(async (err: unknown) => {
+      const pending = this.#pending.get(sid);
+      if (pending !== undefined) {
+        // This process holds the lock for tokens it could not store: revoke the newest, then let go.
+        this.#dropPending(sid, pending);
+        try {
+          await revoke();
+        } finally {
+          await pending.keeper.release();
+        }
+        return;
+      }
+      await withLock(this.#lock, lockKey(sid), { holdMs: this.#holdMs, ttlMs: this.#lockTtlMs, waitMs: this.#config.httpTimeout }, revoke).catch(async (err: unknown) => {
         // The lock stayed busy: revoke what this request has rather than nothing.
         if (err instanceof OidcError && err.code === 'ERR_REFRESH_LOCK_TIMEOUT') return revoke();
         throw err;
@@ -169,21 +243,75 @@ export class Refresher {
 
   /** The shared refresh of the session's own access token. */
   #refreshSession(req: Request, loaded: OidcSession, options: RefreshOptions): Promise<OidcSession> {
-    return withLock(this.#lock, lockKey(req.sessionID), { holdMs: this.#holdMs, waitMs: this.#holdMs + 1_000 }, async () => {
-      const record = await this.#read(req);
-      const latest = record.oidc as OidcSession;
+    return this.#locked(req, loaded, async (latest, record) => {
       // Refreshed by another request or instance since this one loaded the session.
       if (latest.v > loaded.v && !this.needsRefresh(latest)) {
         log('tokens refreshed elsewhere; using them');
-        return latest;
+        return { result: latest };
       }
       log('refreshing the access token');
       const tokens = await this.#redeem(req, record, latest, options);
       const next = mergeRefreshed(latest, tokens, nowSeconds(), true);
-      await this.#store(req, record, next);
       log('access token refreshed');
-      return next;
+      return { result: next, session: next };
     });
+  }
+
+  /**
+   * A token for one API, from the session's cache when fresh, else from a
+   * `refresh_token` grant naming the API (one grant per session and API at a
+   * time; every grant of a session, whatever its API, under the session's
+   * lock, so each redeems the newest refresh token). The session takes the
+   * rotated refresh token and the API's token; its own token stays.
+   */
+  async #forApi(req: Request, data: OidcSession, audience: string, options: RefreshOptions): Promise<AccessTokenData> {
+    const key = apiKey(audience, options.scope);
+    const cached = apiTokensOf(data)[key];
+    if (!options.force && cached !== undefined && !this.#due(cached)) {
+      cached.used = Date.now();
+      return apiTokenData(cached);
+    }
+    if (data.refresh_token === undefined) {
+      throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'a token for another API needs a refresh token, and the session has none', { status: 401 });
+    }
+    const flightKey = `${req.sessionID}\n${key}`;
+    let flight = this.#inflight.get(flightKey);
+    if (flight === undefined) {
+      flight = this.#locked(req, data, async (latest, record) => {
+        const again = apiTokensOf(latest)[key];
+        // Obtained by another request or instance since this one loaded the session.
+        if (again !== undefined && !this.#due(again) && (!options.force || latest.v > data.v)) return { result: latest };
+        const param = this.#config.resourceParameter;
+        const tokens = await this.#redeem(req, record, latest, {
+          ...(options.scope === undefined ? {} : { scope: options.scope }),
+          tokenEndpointParams: { ...options.tokenEndpointParams, [param]: audience },
+        });
+        const next = withApiToken(mergeRefreshed(latest, tokens, nowSeconds(), false), key, audience, tokens, Date.now(), this.#config.maxCachedApis);
+        log('access token for another API issued');
+        return { result: next, session: next };
+      });
+      this.#inflight.set(flightKey, flight);
+      const settled = () => {
+        if (this.#inflight.get(flightKey) === flight) this.#inflight.delete(flightKey);
+      };
+      flight.then(settled, settled);
+    }
+    let result: OidcSession;
+    try {
+      result = await this.#withinDeadline(req, flight);
+    } catch (err) {
+      if (signsOut(err) && req.session !== undefined) delete req.session.oidc;
+      throw err;
+    }
+    adopt(req, result);
+    const token = apiTokensOf(result)[key];
+    if (token === undefined) throw new OidcError('ERR_INVALID_RESPONSE', 'no token for the API was obtained', { status: 502 });
+    return apiTokenData(token);
+  }
+
+  /** Whether an API token is due, by the same leeway rule as the session's token. */
+  #due(token: ApiToken): boolean {
+    return this.needsRefresh({ access_token: token.access_token, expires_at: token.expires_at, issued_at: token.issued_at } as OidcSession);
   }
 
   /** A reduced-scope token for one caller; the session takes only the rotated refresh token. */
@@ -194,14 +322,14 @@ export class Refresher {
     let tokens: TokenSet;
     let next: OidcSession;
     try {
-      ({ tokens, next } = await withLock(this.#lock, lockKey(req.sessionID), { holdMs: this.#holdMs, waitMs: this.#holdMs + 1_000 }, async () => {
-        const record = await this.#read(req);
-        const latest = record.oidc as OidcSession;
-        const redeemed = await this.#redeem(req, record, latest, options);
-        const merged = mergeRefreshed(latest, redeemed, nowSeconds(), false);
-        await this.#store(req, record, merged);
-        return { tokens: redeemed, next: merged };
-      }));
+      ({ tokens, next } = await this.#withinDeadline(
+        req,
+        this.#locked(req, loaded, async (latest, record) => {
+          const redeemed = await this.#redeem(req, record, latest, options);
+          const merged = mergeRefreshed(latest, redeemed, nowSeconds(), false);
+          return { result: { tokens: redeemed, next: merged }, session: merged };
+        }),
+      ));
     } catch (err) {
       if (signsOut(err) && req.session !== undefined) delete req.session.oidc;
       throw err;
@@ -217,9 +345,58 @@ export class Refresher {
   }
 
   /**
+   * Runs `step` under the session's lock with the newest tokens known: the
+   * stored ones, the request's, or ones this process could not store yet.
+   * Whatever `step` returns as `session` (or the newest tokens, when the
+   * store lags behind them) is stored before the lock is given up; a write
+   * that fails keeps the lock and the tokens until a retry lands.
+   */
+  async #locked<T>(
+    req: Request,
+    loaded: OidcSession,
+    step: (latest: OidcSession, record: SessionData) => Promise<LockedStep<T>>,
+  ): Promise<T> {
+    const sid = req.sessionID;
+    this.#failFastIfFailing(sid);
+    const store: Store = req.sessionStore;
+    const taken = this.#takePending(sid);
+    const keeper =
+      taken?.keeper ??
+      (await acquireLock(this.#lock, lockKey(sid), {
+        holdMs: this.#holdMs,
+        ttlMs: this.#lockTtlMs,
+        waitMs: this.#config.refreshDeadline,
+        onBusy: () => this.#failFastIfFailing(sid),
+      }));
+    let record: SessionData | undefined = taken?.record;
+    let unstored: OidcSession | undefined = taken?.session;
+    try {
+      await this.#failFastIfMarked(sid);
+      const read = await this.#read(req);
+      record = read;
+      const current = req.session?.oidc;
+      const latest = newestOf(read.oidc, current === undefined ? loaded : newestOf(loaded, current), unstored);
+      // The store lags behind tokens this request or process holds: those are the live ones.
+      unstored = latest === read.oidc ? undefined : latest;
+      if (unstored !== undefined) log('the stored tokens are older than this process holds; using the newer ones');
+      const { result, session } = await step(latest, read);
+      if (session !== undefined) unstored = session;
+      return result;
+    } catch (err) {
+      // Signed out or ended: nothing left to store.
+      if (signsOut(err)) unstored = undefined;
+      throw err;
+    } finally {
+      if (unstored !== undefined && record !== undefined) await this.#persist(sid, store, record, unstored, keeper);
+      else await keeper.release();
+    }
+  }
+
+  /**
    * Redeems the stored refresh token. A rejection of the grant (or an ID
    * token that fails validation) signs the session out and throws
-   * `ERR_REFRESH_FAILED`; any other failure keeps the tokens.
+   * `ERR_REFRESH_FAILED`; any other failure keeps the tokens, and is marked
+   * next to the lock for `REFRESH_FAILURE_BACKOFF_MS`.
    */
   async #redeem(req: Request, record: SessionData, latest: OidcSession, options: RefreshOptions): Promise<TokenSet> {
     if (latest.refresh_token === undefined) {
@@ -242,7 +419,7 @@ export class Refresher {
       if (e.error === 'invalid_grant' || e.code === 'ERR_ID_TOKEN_INVALID' || refusedWithoutBody) {
         log('refresh rejected (%s); the session is signed out', e.code === 'ERR_ID_TOKEN_INVALID' ? 'invalid ID token' : 'invalid_grant');
         delete record.oidc;
-        await this.#write(req, record).catch(() => {});
+        await this.#write(req.sessionStore, req.sessionID, record).catch(() => {});
         throw new OidcError(
           'ERR_REFRESH_FAILED',
           e.code === 'ERR_ID_TOKEN_INVALID' ? `refresh failed: ${e.message}; sign in again` : 'refresh failed: the OP rejected the refresh token; sign in again',
@@ -254,6 +431,8 @@ export class Refresher {
         );
       }
       log('refresh failed (%s); tokens kept', e.code);
+      // An OP that refused this one request (e.g. a scope or an API it will not grant) is not failing.
+      if (!(e.code === 'ERR_OP_ERROR' && e.status < 500)) await this.#markFailed(req.sessionID, e.code);
       // The user is still signed in: an OP error is the server's problem, not a 4xx of this request.
       if (e.status < 500 && e.code === 'ERR_OP_ERROR') {
         throw new OidcError('ERR_OP_ERROR', e.message, {
@@ -266,6 +445,124 @@ export class Refresher {
     }
   }
 
+  /** Settles with `work`, or with `ERR_REFRESH_TIMEOUT` (503) once the request's `refreshDeadline` has passed. */
+  async #withinDeadline<T>(req: Request, work: Promise<T>): Promise<T> {
+    let deadline = this.#deadlines.get(req);
+    if (deadline === undefined) {
+      deadline = Date.now() + this.#config.refreshDeadline;
+      this.#deadlines.set(req, deadline);
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) throw deadlinePassed();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(deadlinePassed()), left);
+    });
+    try {
+      // The work goes on for the requests that share it; only this request stops waiting.
+      return await Promise.race([work, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Records a failed redemption here and next to the lock (best effort: the lock's backend may be down too). */
+  async #markFailed(sid: string, code: ErrorCode): Promise<void> {
+    const at = Date.now();
+    const failure: RefreshFailure = { at, retryAfter: at + REFRESH_FAILURE_BACKOFF_MS, code };
+    if (this.#failures.size >= 10_000) {
+      for (const [key, value] of this.#failures) if (value.retryAfter <= at) this.#failures.delete(key);
+    }
+    this.#failures.set(sid, failure);
+    await this.#lock.markFailed?.(lockKey(sid), failure, REFRESH_FAILURE_BACKOFF_MS).catch(() => log('refresh failure marker not stored'));
+  }
+
+  /**
+   * Throws the session's recent failure (seen here or marked next to the
+   * lock by another instance) while its backoff lasts: the OP just failed, so
+   * the caller fails fast (or, with a token that has not expired, is served
+   * with it) instead of calling it again.
+   */
+  #failFastIfFailing(sid: string, failure = this.#failures.get(sid)): void {
+    if (failure === undefined) return;
+    if (failure.retryAfter <= Date.now()) {
+      if (this.#failures.get(sid) === failure) this.#failures.delete(sid);
+      return;
+    }
+    throw failingFast(failure);
+  }
+
+  /** The same, reading the marker next to the lock too. */
+  async #failFastIfMarked(sid: string): Promise<void> {
+    this.#failFastIfFailing(sid);
+    const failure = await this.#lock.failure?.(lockKey(sid)).catch(() => null);
+    if (failure == null || failure.retryAfter <= Date.now()) return;
+    this.#failures.set(sid, failure);
+    this.#failFastIfFailing(sid, failure);
+  }
+
+  /** Takes newer tokens that this process could not store yet into the request's session. */
+  #adoptPending(req: Request, data: OidcSession): void {
+    const pending = this.#pending.get(req.sessionID);
+    if (pending !== undefined && pending.session.v > data.v) copyTokens(data, pending.session);
+  }
+
+  /** Takes over the session's pending write (and the lock it holds), for a new redemption under the same lock. */
+  #takePending(sid: string): PendingWrite | undefined {
+    const pending = this.#pending.get(sid);
+    if (pending !== undefined) this.#dropPending(sid, pending);
+    return pending;
+  }
+
+  #dropPending(sid: string, pending: PendingWrite): void {
+    if (pending.timer !== undefined) clearTimeout(pending.timer);
+    pending.timer = undefined;
+    if (this.#pending.get(sid) === pending) this.#pending.delete(sid);
+  }
+
+  /**
+   * Stores tokens the OP has already rotated. A failed write must not lose
+   * them: they stay in memory (served to every request of the session), the
+   * lock stays held, and the write is retried with backoff until it lands or
+   * `PENDING_WRITE_LIMIT_MS` has passed.
+   */
+  async #persist(sid: string, store: Store, record: SessionData, session: OidcSession, keeper: LockKeeper): Promise<void> {
+    try {
+      await this.#write(store, sid, { ...record, oidc: session });
+      await keeper.release();
+      return;
+    } catch {
+      log('the refreshed tokens could not be stored yet; kept in memory and retried');
+    }
+    const giveUpAt = Date.now() + PENDING_WRITE_LIMIT_MS;
+    keeper.keepUntil(giveUpAt);
+    const pending: PendingWrite = { session, record, store, keeper, timer: undefined };
+    this.#pending.set(sid, pending);
+    let pause = FIRST_RETRY_MS;
+    const retry = async (): Promise<void> => {
+      if (this.#pending.get(sid) !== pending) return;
+      try {
+        await this.#write(store, sid, { ...record, oidc: session });
+        this.#dropPending(sid, pending);
+        await keeper.release();
+        log('the refreshed tokens are stored');
+      } catch {
+        if (this.#pending.get(sid) !== pending) return;
+        if (Date.now() >= giveUpAt) {
+          this.#dropPending(sid, pending);
+          await keeper.release();
+          log('the refreshed tokens could not be stored in time; given up');
+          return;
+        }
+        pause = Math.min(pause * 2, MAX_RETRY_MS);
+        pending.timer = setTimeout(() => void retry(), pause);
+        pending.timer.unref();
+      }
+    };
+    pending.timer = setTimeout(() => void retry(), pause);
+    pending.timer.unref();
+  }
+
   /** The stored session, under the lock; it must still be signed in. */
   async #read(req: Request): Promise<SessionData> {
     const store = req.sessionStore;
@@ -274,23 +571,27 @@ export class Refresher {
     return record;
   }
 
-  /**
-   * Stores refreshed tokens. The OP has already rotated the refresh token, so
-   * a failed write must not lose them: the requests that share this refresh
-   * still take them into their session copies, whose saves write them later.
-   */
-  async #store(req: Request, record: SessionData, next: OidcSession): Promise<void> {
-    try {
-      await this.#write(req, { ...record, oidc: next });
-    } catch {
-      log('the refreshed tokens could not be stored yet; the request saves them with its session');
-    }
+  async #write(store: Store, sid: string, record: SessionData): Promise<void> {
+    await storeCall<void>((cb) => store.set(sid, record, cb));
   }
+}
 
-  async #write(req: Request, record: SessionData): Promise<void> {
-    const store: Store = req.sessionStore;
-    await storeCall<void>((cb) => store.set(req.sessionID, record, cb));
-  }
+/**
+ * Milliseconds one redemption may hold the lock at most (while it is alive):
+ * a store read, up to three OP calls (discovery, token, JWKS) of `httpTimeout`
+ * each, a store write, and a second of slack.
+ */
+export function refreshHoldMs(config: { httpTimeout: number; session: { storeTimeout: number } }): number {
+  return 3 * config.httpTimeout + 2 * config.session.storeTimeout + 1_000;
+}
+
+/**
+ * Milliseconds the lock lives between two extensions, so a holder that died
+ * blocks the session at most this long: two store timeouts (an extension
+ * that is slow must still land in time) and a second of slack.
+ */
+export function refreshLockTtlMs(config: { session: { storeTimeout: number } }): number {
+  return 2 * config.session.storeTimeout + 1_000;
 }
 
 const lockKey = (sid: string): string => `refresh:${sid}`;
@@ -302,6 +603,37 @@ function notAuthenticated(): OidcError {
 /** Failures after which the request's copy of the session must not look signed in. */
 function signsOut(err: unknown): boolean {
   return err instanceof OidcError && ((err.code === 'ERR_REFRESH_FAILED' && err.status === 401) || err.code === 'ERR_NOT_AUTHENTICATED');
+}
+
+/** The newest (highest `v`) of the copies given. */
+function newestOf(...copies: Array<OidcSession | undefined>): OidcSession {
+  let newest: OidcSession | undefined;
+  for (const copy of copies) if (copy !== undefined && (newest === undefined || copy.v > newest.v)) newest = copy;
+  if (newest === undefined) throw notAuthenticated();
+  return newest;
+}
+
+/** Whether the access token has expired (or is missing); a token without a lifetime never expires. */
+function expired(data: OidcSession): boolean {
+  return data.access_token === undefined || (data.expires_at !== undefined && data.expires_at <= nowSeconds());
+}
+
+/** The current token when it has not expired yet; otherwise the failure. */
+function servedDespite(data: OidcSession, err: unknown): AccessTokenData {
+  if (expired(data)) throw err;
+  log('refresh failed (%s); the current token has not expired and is used', err instanceof OidcError ? err.code : 'error');
+  return tokenOf(data);
+}
+
+function deadlinePassed(): OidcError {
+  return new OidcError('ERR_REFRESH_TIMEOUT', 'the refresh did not finish within refreshDeadline', { status: 503 });
+}
+
+/** The error of a refresh that failed moments ago, here or on another instance. */
+function failingFast(failure: RefreshFailure): OidcError {
+  const code = MARKED_CODES.has(failure.code as ErrorCode) ? (failure.code as ErrorCode) : 'ERR_OP_UNREACHABLE';
+  const seconds = Math.max(1, Math.ceil((failure.retryAfter - Date.now()) / 1000));
+  return new OidcError(code, `a refresh of this session failed moments ago; retried in ${seconds} s`, { status: 503 });
 }
 
 /** Takes newer tokens into the request's copy of the session, so this request sees them too. */
@@ -333,6 +665,15 @@ function storeCall<T>(op: (cb: (err?: unknown, value?: T) => void) => void): Pro
       reject(storeUnavailable(err));
     }
   });
+}
+
+function apiTokenData(token: ApiToken): AccessTokenData {
+  return {
+    access_token: token.access_token,
+    token_type: token.token_type,
+    ...(token.expires_at === undefined ? {} : { expires_at: token.expires_at }),
+    ...(token.scope === undefined ? {} : { scope: token.scope }),
+  };
 }
 
 function tokenOf(data: OidcSession): AccessTokenData {

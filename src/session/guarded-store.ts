@@ -136,8 +136,8 @@ export class GuardedStore extends session.Store {
   }
 }
 
-/** The fields of `req.session.oidc` that a refresh changes, together with `v`. */
-export const TOKEN_FIELDS = ['v', 'id_token', 'access_token', 'token_type', 'expires_at', 'issued_at', 'refresh_token', 'scope'] as const;
+/** The fields of `req.session.oidc` that a refresh changes, together with `v` (`apis`: the per-API tokens). */
+export const TOKEN_FIELDS = ['v', 'id_token', 'access_token', 'token_type', 'expires_at', 'issued_at', 'refresh_token', 'scope', 'apis'] as const;
 
 /** Copies the token fields of `source` onto `target`, removing those `source` lacks. */
 export function copyTokens(target: OidcSession, source: OidcSession): void {

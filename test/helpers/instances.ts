@@ -9,6 +9,8 @@
  * The OP's default clients are registered with both instances' callback and
  * post-logout URLs; their back-channel logout URL is instance A's.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Express, RequestHandler } from 'express';
 import { RedisStore } from 'connect-redis';
 import { createClient, type RedisClientOptions } from 'redis';
@@ -16,6 +18,7 @@ import { RedisLogoutIndex, RedisRefreshLock, type AuthOptions } from '../../src/
 import { Browser } from './browser.js';
 import { freePort, startApp, type TestApp } from './app.js';
 import { createTestOP, defaultClients, type TestOP, type TestOPOptions } from './op.js';
+import type { TokenFault } from './op-faults.js';
 import type { RedisServer } from './redis.js';
 
 export type RedisClient = ReturnType<typeof createClient>;
@@ -47,6 +50,8 @@ export interface InstancesOptions {
   routes?: (app: Express) => void;
   /** middleware before `auth()`, per instance */
   before?: { A?: RequestHandler[]; B?: RequestHandler[] };
+  /** more app URLs the OP's clients accept (e.g. instances in processes of their own) */
+  extraAppURLs?: string[];
 }
 
 /** What the guide recommends: fail fast while Redis is away, reconnect quickly when it is back. */
@@ -93,10 +98,11 @@ export async function startInstances(redisServer: RedisServer, options: Instance
   const [portA, portB] = [await freePort(), await freePort()];
   const urlA = `http://127.0.0.1:${portA}`;
   const urlB = `http://127.0.0.1:${portB}`;
+  const urls = [urlA, urlB, ...(options.extraAppURLs ?? [])];
   const clients = defaultClients(urlA).map((client) => ({
     ...client,
-    redirect_uris: [`${urlA}/callback`, `${urlB}/callback`],
-    post_logout_redirect_uris: [urlA, `${urlA}/`, urlB, `${urlB}/`],
+    redirect_uris: urls.map((url) => `${url}/callback`),
+    post_logout_redirect_uris: urls.flatMap((url) => [url, `${url}/`]),
   }));
   const op = await createTestOP({ appBaseURL: urlA, clients, ...options.op });
   const started: Instance[] = [];
@@ -153,4 +159,87 @@ export async function sleepUntil(epochSeconds: number): Promise<void> {
   const waitMs = epochSeconds * 1000 - Date.now();
   if (waitMs > 30_000) throw new Error(`refusing to wait ${waitMs} ms`);
   if (waitMs > 0) await sleep(waitMs + 50);
+}
+
+/** An instance in a child process of its own (see `instance-process.ts`), so it can be killed. */
+export interface InstanceProcess {
+  readonly url: string;
+  readonly pid: number;
+  /** sets the child's token endpoint fault */
+  setFault(fault: TokenFault): void;
+  /** resolves when the child holds a token request (fault 'hold-before' or 'hold-after') */
+  held(): Promise<void>;
+  /** SIGKILL, resolved once it exited */
+  kill(): Promise<void>;
+  output(): string;
+}
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const children = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+/** Starts an instance process on `port` (reserve its URL with `extraAppURLs`); bounded to 20 s. */
+export async function startInstanceProcess(redisServer: RedisServer, issuer: string, port: number, authOptions: AuthOptions = {}): Promise<InstanceProcess> {
+  const env: NodeJS.ProcessEnv = { ...process.env, ISSUER: issuer, PORT: String(port), REDIS_URL: redisServer.url, AUTH_OPTIONS: JSON.stringify(authOptions) };
+  delete env.NODE_OPTIONS;
+  delete env.DEBUG;
+  const child = spawn(process.execPath, ['--import', './test/helpers/ts-loader.mjs', 'test/helpers/instance-process.ts'], {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+  });
+  children.add(child);
+  let out = '';
+  child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr?.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      children.delete(child);
+      resolve();
+    }),
+  );
+  const heldWaiters: Array<() => void> = [];
+  let heldCount = 0;
+  child.on('message', (message: { event?: string }) => {
+    if (message.event === 'held') {
+      const waiter = heldWaiters.shift();
+      if (waiter === undefined) heldCount += 1;
+      else waiter();
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`instance process did not start within 20 s:\n${out}`));
+    }, 20_000);
+    child.on('message', (message: { event?: string }) => {
+      if (message.event === 'ready') {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    void exited.then(() => {
+      clearTimeout(timer);
+      reject(new Error(`instance process exited before it was ready:\n${out}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    pid: child.pid as number,
+    setFault: (fault) => child.send({ fault }),
+    held: () => {
+      if (heldCount > 0) {
+        heldCount -= 1;
+        return Promise.resolve();
+      }
+      return new Promise<void>((resolve) => heldWaiters.push(resolve));
+    },
+    async kill() {
+      child.kill('SIGKILL');
+      await exited;
+    },
+    output: () => out,
+  };
 }

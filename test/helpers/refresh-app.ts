@@ -43,6 +43,15 @@ export function tokenRoutes(app: Express): void {
       next(err);
     }
   });
+  app.get('/api-token', async (req, res, next) => {
+    try {
+      const scope = typeof req.query.scope === 'string' ? req.query.scope : undefined;
+      const token = await req.oidc.getAccessToken({ audience: String(req.query.audience), ...(scope === undefined ? {} : { scope }) });
+      res.json({ access_token: token.access_token, expires_at: token.expires_at, scope: token.scope });
+    } catch (err) {
+      next(err);
+    }
+  });
   app.get('/with-params', async (req, res, next) => {
     try {
       const token = await req.oidc.getAccessToken({ tokenEndpointParams: { probe: 'from-getAccessToken' } });

@@ -5,10 +5,12 @@
  */
 import type session from 'express-session';
 import { AuthClient, MemoryStore, OidcError } from '../../src/index.js';
+import { REFRESH_FAILURE_BACKOFF_MS } from '../../src/refresh/index.js';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../helpers/op.js';
 import {
   JSON_ACCEPT,
   errorTexts,
+  sleep,
   expectNoSecrets,
   signIn,
   startRefreshSetup,
@@ -119,6 +121,11 @@ describe('the OP is down during a refresh', () => {
     expect(JSON.parse(home.body).authenticated).toBe(true);
 
     await setup.op.start();
+    // Within the failure backoff the session fails fast without calling the OP again.
+    const backingOff = await browser.get(`${setup.app.url}/token`, JSON_ACCEPT);
+    expect(backingOff.status).toBe(503);
+    expect(setup.op.counts.token.refresh_token ?? 0).toBe(0);
+    await sleep(REFRESH_FAILURE_BACKOFF_MS);
     setup.op.resetCounts();
     const recovered = await browser.get(`${setup.app.url}/token`, JSON_ACCEPT);
     expect(recovered.status).toBe(200);
@@ -140,6 +147,7 @@ describe('the OP is down during a refresh', () => {
     expect(JSON.parse(res.body).code).toBe('ERR_OP_UNREACHABLE');
     expect(await stored(setup, browser)).toMatchObject({ access_token: before!.access_token, v: before!.v });
     await setup.op.start();
+    await sleep(REFRESH_FAILURE_BACKOFF_MS);
     expect((await browser.post(`${setup.app.url}/refresh`, {}, JSON_ACCEPT)).status).toBe(200);
     expectNoSecrets(errorTexts(setup.app.errors), tokenValues(before));
   });

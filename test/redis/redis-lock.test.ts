@@ -6,6 +6,7 @@
  */
 import { createClient } from 'redis';
 import { RedisRefreshLock } from '../../src/index.js';
+import { acquireLock } from '../../src/refresh/index.js';
 import { OidcError } from '../../src/errors.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
 
@@ -122,4 +123,66 @@ test('a client that is offline rejects at once with a 503', async () => {
   // never connected: node-redis refuses commands of a closed client
   const err = await new RedisRefreshLock(offline).acquire('refresh:s7', 1_000).then(() => undefined, (e: unknown) => e);
   expect((err as OidcError).code).toBe('ERR_SESSION_STORE_UNAVAILABLE');
+});
+
+describe('short lifetime, extended while held', () => {
+  test('extend keeps the lock for its holder only, and says false once the lock expired', async () => {
+    const lock = new RedisRefreshLock(a);
+    expect(lock.extendable).toBe(true);
+    const release = await lock.acquire('refresh:e1', 200);
+    expect(await release?.extend?.(5_000)).toBe(true);
+    expect(await a.pTTL('oidc:lock:refresh:e1')).toBeGreaterThan(1_000);
+    await release?.();
+    expect(await release?.extend?.(5_000)).toBe(false);
+    expect(await a.exists('oidc:lock:refresh:e1')).toBe(0);
+    // an expired lock taken by another holder is not extended by the old one
+    const stale = await lock.acquire('refresh:e2', 50);
+    await sleep(80);
+    const next = await new RedisRefreshLock(b).acquire('refresh:e2', 5_000);
+    expect(next).not.toBeNull();
+    expect(await stale?.extend?.(5_000)).toBe(false);
+    await next?.();
+  });
+
+  test('a held lock outlives its lifetime while its holder works, and frees itself once the holder stops extending', async () => {
+    const lock = new RedisRefreshLock(a);
+    const other = new RedisRefreshLock(b);
+    const keeper = await acquireLock(lock, 'refresh:e3', { holdMs: 10_000, ttlMs: 900, waitMs: 100 });
+    // three lifetimes later it is still held (extended every 300 ms: margin for a loaded machine)
+    for (let i = 0; i < 9; i += 1) {
+      await sleep(300);
+      expect(await other.acquire('refresh:e3', 5_000)).toBeNull();
+    }
+    await keeper.release();
+    const next = await other.acquire('refresh:e3', 5_000);
+    expect(next).not.toBeNull();
+    await next?.();
+
+    // a holder bounded by holdMs stops extending: the lock expires within one lifetime after
+    const bounded = await acquireLock(lock, 'refresh:e4', { holdMs: 400, ttlMs: 300, waitMs: 100 });
+    // it lives until holdMs and at most one lifetime more
+    const started = Date.now();
+    let taken: Awaited<ReturnType<RedisRefreshLock['acquire']>> = null;
+    while (taken === null && Date.now() - started < 3_000) {
+      taken = await other.acquire('refresh:e4', 5_000);
+      if (taken === null) await sleep(20);
+    }
+    expect(taken).not.toBeNull();
+    expect(Date.now() - started).toBeLessThan(400 + 300 + 1_000);
+    await taken?.();
+    await bounded.release();
+  });
+
+  test('the failure marker sits next to the lock and expires', async () => {
+    const lock = new RedisRefreshLock(a, { prefix: 'app2:' });
+    expect(await lock.failure('refresh:f1')).toBeNull();
+    await lock.markFailed('refresh:f1', { at: 1, retryAfter: 2, code: 'ERR_OP_UNREACHABLE' }, 200);
+    expect(await a.exists('app2:refresh:f1:failed')).toBe(1);
+    expect(await new RedisRefreshLock(b, { prefix: 'app2:' }).failure('refresh:f1')).toEqual({ at: 1, retryAfter: 2, code: 'ERR_OP_UNREACHABLE' });
+    await sleep(300);
+    expect(await lock.failure('refresh:f1')).toBeNull();
+    // a marker of another shape is ignored
+    await a.set('app2:refresh:f2:failed', 'not json');
+    expect(await lock.failure('refresh:f2')).toBeNull();
+  });
 });

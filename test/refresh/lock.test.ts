@@ -70,3 +70,38 @@ describe('withLock', () => {
     });
   });
 });
+
+describe('lifetimes', () => {
+  test('a lock that cannot extend is taken for the whole budget; one that can, for its short lifetime', async () => {
+    const asked: number[] = [];
+    const plain: RefreshLock = { acquire: async (_key, ttl) => (asked.push(ttl), async () => {}) };
+    await withLock(plain, 'k', { holdMs: 5_000, ttlMs: 300, waitMs: 60 }, async () => 'done');
+    expect(asked).toEqual([5_000]);
+
+    const memory = new MemoryRefreshLock();
+    const acquire = memory.acquire.bind(memory);
+    memory.acquire = async (key, ttl) => (asked.push(ttl), acquire(key, ttl));
+    await withLock(memory, 'k', { holdMs: 5_000, ttlMs: 300, waitMs: 60 }, async () => 'done');
+    expect(asked).toEqual([5_000, 300]);
+  });
+
+  test('withLock extends the lock while the work runs past its lifetime', async () => {
+    const lock = new MemoryRefreshLock();
+    const work = withLock(lock, 'k', { holdMs: 5_000, ttlMs: 60, waitMs: 60 }, async () => {
+      await sleep(250);
+      return 'done';
+    });
+    await sleep(150);
+    expect(await lock.acquire('k', 1_000)).toBeNull();
+    await expect(work).resolves.toBe('done');
+    expect(await lock.acquire('k', 1_000)).not.toBeNull();
+  });
+
+  test('the memory lock keeps failure markers until they expire', async () => {
+    const lock = new MemoryRefreshLock();
+    await lock.markFailed('k', { at: 1, retryAfter: 2, code: 'ERR_OP_ERROR' }, 50);
+    expect(await lock.failure('k')).toEqual({ at: 1, retryAfter: 2, code: 'ERR_OP_ERROR' });
+    await sleep(70);
+    expect(await lock.failure('k')).toBeNull();
+  });
+});

@@ -135,8 +135,9 @@ function baseConfiguration(state: OPState): Configuration {
         enabled: true,
         defaultResource: (_ctx, _client, oneOf) => oneOf,
         // use the resource (audience) of the authorization request at the token endpoint even
-        // when openid was requested and the token request names no resource: Auth0's behaviour
-        useGrantedResource: () => true,
+        // when openid was requested and the token request names no resource: Auth0's behaviour.
+        // A refresh token that several APIs may use (multi-resource.ts) has no single one to default to.
+        useGrantedResource: (_ctx, model) => !Array.isArray((model as { resource?: unknown }).resource),
         getResourceServerInfo: (_ctx, resourceIndicator) => resourceServerInfo(state, resourceIndicator),
       },
       dPoP: dpop

@@ -16,6 +16,7 @@ export function zeroCounts(): TestOPCounts {
     introspection: 0,
     authorization: 0,
     endSession: 0,
+    reusedInInterval: 0,
   };
 }
 

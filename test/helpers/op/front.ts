@@ -3,6 +3,8 @@ import type * as http from 'node:http';
 import { errorPage } from '../op-views.js';
 import { countRequest, recordTokenRequest } from './counts.js';
 import { handleInteraction } from './interactions.js';
+import { allowListedResource } from './multi-resource.js';
+import { applyReuseInterval } from './reuse-interval.js';
 import type { OPState } from './state.js';
 import { readBody, sendHtml } from './util.js';
 
@@ -36,6 +38,15 @@ async function handle(state: OPState, req: http.IncomingMessage, res: http.Serve
     const urlencoded = (req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
     const params = urlencoded ? new URLSearchParams(await readBody(req)) : undefined;
     if (path === '/token') recordTokenRequest(state, req, params);
+    if (path === '/token' && params) {
+      applyReuseInterval(state, params);
+      if (allowListedResource(state, params) === 'refused') {
+        res.statusCode = 400;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ error: 'invalid_target', error_description: 'the refresh token may not be used for this API' }));
+        return;
+      }
+    }
     if (params) {
       state.rawParams.set(req, params);
       const rewritten = new URLSearchParams(params);

@@ -7,6 +7,7 @@ import { configuration } from './configuration.js';
 import { tamper } from './keys.js';
 import { registerPasswordGrants } from './password-grant.js';
 import { registerTokenExchangeGrants } from './token-exchange.js';
+import { recordRotation } from './reuse-interval.js';
 import type { OPState } from './state.js';
 import { isRecord } from './util.js';
 
@@ -32,6 +33,7 @@ function buildProvider(state: OPState): Provider {
     }
     if (ctx.status !== 200 || !isRecord(ctx.body)) return;
     trackOrganization(state, oidc, true);
+    recordRotation(state, oidc, ctx.body);
     const rotated = (oidc.entities as { RotatedRefreshToken?: unknown }).RotatedRefreshToken !== undefined;
     if (options.omitUnrotatedRefreshToken && oidc.params?.grant_type === 'refresh_token' && !rotated) {
       delete ctx.body.refresh_token;

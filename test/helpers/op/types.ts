@@ -23,6 +23,17 @@ export interface TestOPOptions {
   /** default true: every refresh returns a new refresh token; re-using a rotated one revokes the grant */
   rotateRefreshTokens?: boolean;
   /**
+   * seconds, default 0 (none): Auth0's reuse interval. A rotated refresh token presented again
+   * within it is accepted (the grant goes on from the newest token of its family); later, a reuse
+   * revokes the grant
+   */
+  refreshTokenReuseInterval?: number;
+  /**
+   * Auth0's Multi-Resource Refresh Token policy: APIs (audiences / resource indicators) for which
+   * a refresh token may be redeemed, whatever API the login asked for
+   */
+  multiResourceRefreshToken?: string[];
+  /**
    * default false: a refresh that did not rotate the refresh token answers without `refresh_token`
    * (like Auth0 with rotation off; oidc-provider would repeat the old one)
    */
@@ -68,6 +79,8 @@ export interface TestOPCounts {
   introspection: number;
   authorization: number;
   endSession: number;
+  /** refresh tokens presented again inside `refreshTokenReuseInterval` (and so accepted) */
+  reusedInInterval: number;
 }
 
 export interface TokenRequestRecord {
