@@ -344,6 +344,10 @@ describe('req.oidc session transfer', () => {
     const browser = await start({ idTokenTTL: 2 });
     const before = await stored(setup, browser);
     await sleepUntil(decodeJwt(before?.id_token as string).exp as number);
+    // a request that cannot be sent is refused before the actor is resolved: nothing refreshed
+    const blank = await get(browser, '/stt?subject=');
+    expect(blank.body.code).toBe('ERR_TOKEN_EXCHANGE_INVALID');
+    expect(setup.op.tokenRequests).toHaveLength(0);
     const res = await get(browser, '/stt');
     expect(res.status).toBe(200);
     const after = await stored(setup, browser);
