@@ -1,6 +1,6 @@
 import type { Request } from 'express';
 import { decodeJwt } from 'jose';
-import { ID_TOKEN_TYPE, checkFields, invalid, misuse } from '../client/token-exchange/index.js';
+import { ID_TOKEN_TYPE, checkFields, checkToken, invalid, misuse } from '../client/token-exchange/index.js';
 import type { CustomTokenExchangeRequest, ExchangeParamValue, TokenExchangeResult } from '../client/token-exchange/index.js';
 import { redacted } from '../client/token-exchange/redact.js';
 import { isLoopbackHttp } from '../client/http.js';
@@ -96,6 +96,8 @@ export async function customTokenExchange(ctx: ExchangeContext, options: CustomT
 export async function requestSessionTransferToken(ctx: ExchangeContext, options: SessionTransferTokenOptions): Promise<SessionTransferTokenResult> {
   const what = 'requestSessionTransferToken';
   checkFields(options, TRANSFER_FIELDS, what);
+  // Checked before the actor is resolved: a request that cannot be sent refreshes nothing.
+  checkToken(options.subjectToken, 'subjectToken', what);
   if (typeof options.subjectTokenType !== 'string' || options.subjectTokenType.trim() === '') throw invalid(what, '"subjectTokenType" is required');
   let actorToken = options.actorToken;
   let actorTokenType = options.actorTokenType;

@@ -126,7 +126,7 @@ function routes(app: Express): void {
     '/stt',
     handle(async (req) => {
       const result = await req.oidc.requestSessionTransferToken({
-        subjectToken: customSubjectToken(USERS.bob.sub),
+        subjectToken: typeof req.query.subject === 'string' ? req.query.subject : customSubjectToken(USERS.bob.sub),
         subjectTokenType: CUSTOM_SUBJECT_TOKEN_TYPE,
         extra: { reason: 'Investigating ticket TCK-1234' },
       });
@@ -344,6 +344,10 @@ describe('req.oidc session transfer', () => {
     const browser = await start({ idTokenTTL: 2 });
     const before = await stored(setup, browser);
     await sleepUntil(decodeJwt(before?.id_token as string).exp as number);
+    // a request that cannot be sent is refused before the actor is resolved: nothing refreshed
+    const blank = await get(browser, '/stt?subject=');
+    expect(blank.body.code).toBe('ERR_TOKEN_EXCHANGE_INVALID');
+    expect(setup.op.tokenRequests).toHaveLength(0);
     const res = await get(browser, '/stt');
     expect(res.status).toBe(200);
     const after = await stored(setup, browser);
@@ -357,6 +361,21 @@ describe('req.oidc session transfer', () => {
     expect(res.status).toBe(502);
     expect(res.body).toMatchObject({ code: 'ERR_SESSION_TRANSFER_FAILED', error: 'invalid_token_response' });
     expectNoTokenLeaks(browser, res.setCookies);
+  });
+
+  test('the OP refusing the subject is ERR_SESSION_TRANSFER_FAILED with its error; a blank subject is refused before any request', async () => {
+    const browser = await start();
+    const refused = await get(browser, `/stt?subject=${encodeURIComponent('subject:auth0|nobody')}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'ERR_SESSION_TRANSFER_FAILED', error: 'invalid_grant' });
+    expect(exchanges(TOKEN_EXCHANGE_GRANT)).toHaveLength(1);
+
+    const blank = await get(browser, '/stt?subject=');
+    expect(blank.status).toBe(400);
+    expect(blank.body.code).toBe('ERR_TOKEN_EXCHANGE_INVALID');
+    expect(blank.body.message).toContain('requestSessionTransferToken');
+    expect(setup.op.tokenRequests).toHaveLength(1);
+    expectNoTokenLeaks(browser, [...refused.setCookies, ...blank.setCookies]);
   });
 
   test('without a session there is no actor: 401 before any request', async () => {
