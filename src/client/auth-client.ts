@@ -328,7 +328,7 @@ export class AuthClient {
           idTokenExpected: true,
           ...(checks.maxAge === undefined ? {} : { maxAge: checks.maxAge }),
         },
-        { ...this.#tokenEndpointParams },
+        { ...this.#tokenEndpointParams, ...cleanExtra(checks.tokenEndpointParams) },
         await this.#dpopOptions(config),
       );
     } catch (err) {
