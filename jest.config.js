@@ -8,7 +8,8 @@ export default {
       module: { type: 'es6' },
     }],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // test/migration/apps import the package by its name, as apps moving over do.
+  moduleNameMapper: { '^express-oidc$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The browser test runs on its own: npm run test:e2e.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],

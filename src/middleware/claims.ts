@@ -24,13 +24,22 @@ function isClaimValue(value: unknown): value is ClaimValue {
  */
 export function claimCheck(check: ClaimChecker, message = 'a required claim is missing or has another value'): RequestHandler {
   if (typeof check !== 'function') throw new TypeError('claimCheck: the check must be a function');
+  // A promise is truthy: an async check would let everyone through.
+  if (check.constructor.name === 'AsyncFunction') throw new TypeError('claimCheck: the check must be synchronous (an async function returns a promise, not true or false)');
   if (typeof message !== 'string' || message.length === 0) throw new TypeError('claimCheck: the message must be a non-empty string');
   return (req, res, next) => {
     try {
       const rt = runtimeOf(req);
       const claims = req.oidc.idTokenClaims;
       if (claims === undefined) return requireLogin(rt, req, res, next, rt.config.errorOnRequiredAuth);
-      if (check(req, claims)) return next();
+      const verdict: unknown = check(req, claims);
+      if (typeof (verdict as { then?: unknown } | null)?.then === 'function') {
+        // A promise is truthy but decides nothing yet: a mistake in the check, never a pass.
+        (verdict as Promise<unknown>).then(undefined, () => {});
+        return next(new OidcError('ERR_CONFIG_INVALID', 'claimCheck: the check must return true or false, not a promise', { status: 500 }));
+      }
+      // Truthy passes, as in express-openid-connect (`claims.isAdmin || roles.includes(...)`).
+      if (verdict) return next();
       next(new OidcError('ERR_FORBIDDEN_CLAIM', message, { status: 403 }));
     } catch (err) {
       next(err);
