@@ -111,6 +111,9 @@ test('claims: claimEquals, claimIncludes and claimCheck((req, claims) => ...) le
   // deliberately stricter: a signed-in user failing a check is refused, not sent to log in again
   const bob = await browser.get(`${apps.claims.url}/bob`, { follow: false });
   expect(bob.status).toBe(403);
+  const promise = await browser.get(`${apps.claims.url}/promise`, { follow: false });
+  expect(promise.status).toBe(500);
+  expect(promise.body).not.toContain('should not be reached');
 });
 
 test('custom session store: memorystore(auth) keeps the session', async () => {

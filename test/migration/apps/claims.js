@@ -27,4 +27,7 @@ app.get(
   (req, res) => res.send(`Hello ${req.oidc.user.sub}, this is the example.com section.`),
 );
 
+// Not from the examples: a check that returns a promise (truthy, but not an answer) never passes.
+app.get('/promise', claimCheck(() => Promise.resolve(false)), (req, res) => res.send('should not be reached'));
+
 export default app;
