@@ -55,6 +55,8 @@ test("custom routes: the app's own /login and /callback handlers run (routes.cal
   const callbackHop = landed.redirects.findIndex((url) => url.startsWith(`${apps['custom-routes'].url}/callback`));
   expect(callbackHop).toBeGreaterThanOrEqual(0);
   expect(op.counts.token.authorization_code).toBe(1);
+  // CallbackOptions.tokenEndpointParams reached the code exchange
+  expect(op.tokenRequests.find((r) => r.grantType === 'authorization_code')?.params).toMatchObject({ via: 'app-callback', attempt: '1' });
 });
 
 test("custom routes: the callback response carries the app handler's header", async () => {

@@ -41,6 +41,7 @@ app.get('/callback', (req, res) => {
   res.set('x-app-callback', 'GET');
   res.oidc.callback({
     redirectUri: callbackUrl,
+    tokenEndpointParams: { via: 'app-callback', attempt: 1 },
   });
 });
 
