@@ -4,6 +4,7 @@
  * EXAMPLES.md writes it. Under Express 4 (npm run test:express4) a throw there
  * is an unhandled rejection, which ends a Node process: it must simply work.
  */
+import { inspect } from 'node:util';
 import { Browser } from '../helpers/browser.js';
 import { freePort, startApp, type TestApp } from '../helpers/app.js';
 import { createTestOP, type TestOP } from '../helpers/op.js';
@@ -23,7 +24,7 @@ beforeAll(async () => {
       if (!isExpired()) {
         ({ access_token } = await refresh({ tokenEndpointParams: { reason: 'destructured', n: 2 } }));
       }
-      res.json({ token_type, access_token, expired: isExpired() });
+      res.json({ token_type, access_token, expired: isExpired(), inspected: inspect(req.oidc.accessToken), json: JSON.stringify(req.oidc.accessToken) });
     });
     express.get('/bad-refresh', async (req, res, next) => {
       const { refresh } = req.oidc.accessToken!;
@@ -44,8 +45,12 @@ test('const { isExpired, refresh } = req.oidc.accessToken works; refresh() redee
   op.resetCounts();
   const res = await browser.get(`${app.url}/api`, { headers: { accept: 'application/json' } });
   expect(res.status).toBe(200);
-  const body = JSON.parse(res.body) as { token_type: string; access_token: string; expired: boolean };
-  expect(body).toEqual({ token_type: 'Bearer', access_token: expect.any(String), expired: false });
+  const body = JSON.parse(res.body) as { token_type: string; access_token: string; expired: boolean; inspected: string; json: string };
+  expect(body).toMatchObject({ token_type: 'Bearer', access_token: expect.any(String), expired: false });
+  // logging the token object never shows its value
+  expect(body.inspected).toMatch(/^AccessToken \{/);
+  expect(body.inspected).not.toContain(body.access_token);
+  expect(body.json).not.toContain(body.access_token);
   expect(body.access_token).not.toBe(before.access_token);
   expect(op.counts.token.refresh_token).toBe(1);
   expect(op.tokenRequests.at(-1)?.params).toMatchObject({ reason: 'destructured', n: '2' });
