@@ -8,7 +8,8 @@ export default {
       module: { type: 'es6' },
     }],
   },
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  // test/migration/apps import the package by its name, as apps moving over do.
+  moduleNameMapper: { '^express-oidc$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   // The browser test (npm run test:e2e) and the Glewlwyd suite (npm run test:interop) run on their own.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/interop/'],

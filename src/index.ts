@@ -5,12 +5,12 @@
 import './context/index.js';
 
 export { auth, requiresAuth, claimCheck, claimEquals, claimIncludes, attemptSilentLogin } from './middleware/index.js';
-export type { AuthMiddleware, RequiresAuthOptions, ClaimChecker, AttemptSilentLoginOptions } from './middleware/index.js';
+export type { AuthMiddleware, RequiresAuthOptions, ClaimChecker, ClaimValue, AttemptSilentLoginOptions } from './middleware/index.js';
 export { AuthClient, ClientCredentials } from './client/index.js';
 export type * from './client/index.js';
 export type * from './config/types.js';
 export type { ProtectedResourceInit, ProtectedResourceToken } from './dpop/index.js';
-export { AccessToken, RequestContext, ResponseContext, type GetAccessTokenOptions } from './context/index.js';
+export { AccessToken, RequestContext, ResponseContext, type GetAccessTokenOptions, type RefreshParams, type IdTokenClaims } from './context/index.js';
 export type {
   AccessTokenForConnectionOptions,
   ConnectionAccessToken,
@@ -19,6 +19,7 @@ export type {
   SessionTransferTokenOptions,
   SessionTransferTokenResult,
 } from './context/index.js';
+export type * from './migration-types.js';
 export type { LogoutOptions, CallbackOptions } from './routes/index.js';
 export { OidcError, MfaRequiredError, isOidcError, type ErrorCode, type OidcErrorOptions } from './errors.js';
 export { MemoryStore, GuardedStore, MemoryLogoutIndex, type LogoutIndex, type OidcSession } from './session/index.js';

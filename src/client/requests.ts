@@ -116,6 +116,8 @@ export interface CodeExchangeChecks {
   nonce: string;
   maxAge?: number;
   organization?: string;
+  /** Extra parameters for this exchange, over the client's `tokenEndpointParams`. */
+  tokenEndpointParams?: Record<string, string>;
 }
 
 /** Body fields no caller may set through `extra`: they carry the client's identity and the grant. */

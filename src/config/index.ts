@@ -5,15 +5,14 @@ import { SigningKey, type SigningKeyInput } from '../client/signing-key.js';
 import { resolveTransport, type TransportOptions } from '../client/transport.js';
 import { weakSecretReason } from './secret-strength.js';
 import type { AuthOptions, ClientAuthMethod, Config } from './types.js';
+import { paramStrings } from './params.js';
+import { checkUnknownOptions } from './unknown.js';
 
 export type * from './types.js';
 export { OPTION_SPECS } from './schema.js';
 
 /** Shortest secret accepted: cookie signatures are only as strong as the key. */
 export const MIN_SECRET_LENGTH = 32;
-
-/** Objects whose keys are all known, so a typo fails instead of being ignored. */
-const CLOSED_OBJECTS = ['', 'routes', 'session', 'session.cookie', 'transactionCookie'];
 
 function fail(path: string, mustBe: string): never {
   throw new OidcError('ERR_CONFIG_INVALID', `Invalid option "${path}": must be ${mustBe}.`, { status: 500 });
@@ -61,15 +60,7 @@ export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = pr
   if (typeof options !== 'object' || options === null) fail('options', 'an object');
   const input = options as Record<string, unknown>;
 
-  const known = new Set(OPTION_SPECS.map((s) => s.path));
-  for (const prefix of CLOSED_OBJECTS) {
-    const node = prefix ? getPath(input, prefix) : input;
-    if (typeof node !== 'object' || node === null) continue;
-    for (const key of Object.keys(node)) {
-      const path = prefix ? `${prefix}.${key}` : key;
-      if (!known.has(path)) throw new OidcError('ERR_CONFIG_INVALID', `Unknown option "${path}".`, { status: 500 });
-    }
-  }
+  checkUnknownOptions(input, OPTION_SPECS);
 
   const resolved: Record<string, unknown> = {};
   for (const spec of OPTION_SPECS) {
@@ -117,6 +108,8 @@ function crossCheck(r: Record<string, unknown>): void {
   const transaction = getPath(r, 'transactionCookie') as Record<string, unknown>;
   if (transaction.sameSite === 'None' && cookie.secure !== true) fail('transactionCookie.sameSite', "'Lax' or 'Strict' unless cookies are secure");
   checkAuthorizationParams(getPath(r, 'authorizationParams') as Record<string, unknown>);
+  const bcl = r.backchannelLogout as Record<string, unknown> | boolean;
+  if (typeof bcl === 'object' && bcl.index !== undefined && bcl.store !== undefined) fail('backchannelLogout.store', 'left out when backchannelLogout.index is set (both say where logout entries are kept)');
 
   const secrets = typeof r.secret === 'string' ? [r.secret] : (r.secret as string[]);
   if (secrets.length === 0) fail('secret', 'a string or a non-empty array of strings');
@@ -169,6 +162,8 @@ function normalize(r: Record<string, unknown>): Record<string, unknown> {
   r.secret = typeof r.secret === 'string' ? [r.secret] : [...(r.secret as string[])];
   r.issuerBaseURL = (r.issuerBaseURL as string).replace(/\/+$/, '');
   r.baseURL = (r.baseURL as string).replace(/\/+$/, '');
+  r.logoutParams = paramStrings(r.logoutParams, 'logoutParams');
+  r.tokenEndpointParams = paramStrings(r.tokenEndpointParams, 'tokenEndpointParams');
   r.clientSecret ??= undefined;
   // Keys become SigningKeys at once: checked now, and they never print their material.
   r.clientAssertionSigningKey =
@@ -186,7 +181,11 @@ function normalize(r: Record<string, unknown>): Record<string, unknown> {
   (session.cookie as Record<string, unknown>).domain ??= undefined;
 
   const bcl = r.backchannelLogout;
-  r.backchannelLogout = bcl === false ? false : { index: (bcl as { index?: unknown }).index ?? undefined };
+  const hooks = (bcl === true ? {} : bcl) as Record<string, unknown>;
+  r.backchannelLogout =
+    bcl === false
+      ? false
+      : { index: hooks.index ?? undefined, store: hooks.store ?? undefined, onLogoutToken: hooks.onLogoutToken ?? undefined, isLoggedOut: hooks.isLoggedOut ?? undefined, onLogin: hooks.onLogin ?? undefined };
   const pwd = r.passwordLogin;
   r.passwordLogin =
     pwd === false

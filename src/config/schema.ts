@@ -6,6 +6,8 @@ import { SIGNING_ALGS } from '../client/signing-key.js';
  * against it by a test, so the two cannot drift apart.
  */
 
+import { paramProblem } from './params.js';
+
 /** Returns what the value must be when it is wrong, or undefined when it is fine. */
 export type Check = (value: unknown) => string | undefined;
 
@@ -76,17 +78,11 @@ export const checks = {
       : 'an express-session store (with get, set and destroy)') as Check,
 };
 
-/** `true`/`false`, or `{ realm, audience, scope }` of non-empty strings (an unknown key is a typo). */
-const checkPasswordLogin: Check = (v) => {
-  const mustBe = 'true, false or an object with string realm, audience, scope';
-  if (typeof v === 'boolean') return undefined;
-  if (!isObject(v)) return mustBe;
-  for (const [key, value] of Object.entries(v)) {
-    if (!['realm', 'audience', 'scope'].includes(key)) return mustBe;
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) return mustBe;
-  }
-  return undefined;
-};
+/** A `LogoutIndex`: `add`, `take` and `claimOnce`. */
+const checkLogoutIndex: Check = (v) =>
+  typeof v === 'object' && v !== null && ['add', 'take', 'claimOnce'].every((m) => typeof (v as Record<string, unknown>)[m] === 'function')
+    ? undefined
+    : 'a LogoutIndex (MemoryLogoutIndex, RedisLogoutIndex, or an object with add, take and claimOnce)';
 
 const isHttps = (url: unknown): boolean => typeof url === 'string' && url.startsWith('https:');
 
@@ -105,12 +101,12 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'routes', default: {}, defaultText: '{}', describe: 'Paths of the routes `auth()` mounts.', check: checks.object },
   { path: 'routes.login', default: '/login', defaultText: "'/login'", describe: 'Login route, or false to mount none.', check: checks.pathOrFalse },
   { path: 'routes.logout', default: '/logout', defaultText: "'/logout'", describe: 'Logout route, or false to mount none.', check: checks.pathOrFalse },
-  { path: 'routes.callback', default: '/callback', defaultText: "'/callback'", describe: 'Redirect URI path registered at the OP.', check: checks.path },
+  { path: 'routes.callback', default: '/callback', defaultText: "'/callback'", describe: 'Redirect URI path registered at the OP, or false when the app mounts its own callback route calling `res.oidc.callback()`.', check: checks.pathOrFalse },
   { path: 'routes.postLogoutRedirect', default: '/', defaultText: "'/'", describe: 'Where users land after logout (path on `baseURL`, or absolute URL on it).', check: checks.string },
   { path: 'routes.backchannelLogout', default: '/backchannel-logout', defaultText: "'/backchannel-logout'", describe: 'Back-channel logout route (mounted when `backchannelLogout` is on).', check: checks.path },
   { path: 'routes.passwordLogin', default: '/login/password', defaultText: "'/login/password'", describe: 'Password login route (mounted when `passwordLogin` is on).', check: checks.path },
   { path: 'idpLogout', default: false, defaultText: 'false', describe: "Also end the user's session at the OP on logout.", check: checks.boolean },
-  { path: 'logoutParams', default: {}, defaultText: '{}', describe: "Extra parameters for the OP's end-session endpoint.", check: checks.stringRecord },
+  { path: 'logoutParams', default: {}, defaultText: '{}', describe: "Extra parameters for the OP's end-session endpoint (numbers and booleans are sent as text, null leaves one out).", check: paramProblem },
   { path: 'session', default: {}, defaultText: '{}', describe: 'Session settings (express-session underneath).', check: checks.object },
   { path: 'session.store', defaultText: 'in-process store', describe: 'Any express-session store, e.g. connect-redis for many instances.', check: checks.store },
   { path: 'session.name', default: 'appSession', defaultText: "'appSession'", describe: 'Session cookie name; on https without `session.cookie.domain` the default is `__Host-appSession`.', check: (v) => (typeof v === 'string' && /^[\w.-]+$/.test(v) ? undefined : 'a cookie name of letters, digits, _ . -') },
@@ -123,6 +119,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'session.cookie.path', default: '/', defaultText: "'/'", describe: 'Cookie path.', check: checks.path },
   { path: 'session.cookie.secure', default: (r: Record<string, unknown>) => isHttps(r.baseURL), defaultText: 'true on https', describe: 'Send the cookie over https only.', check: checks.boolean },
   { path: 'session.cookie.sameSite', default: 'Lax', defaultText: "'Lax'", describe: 'SameSite attribute.', check: checks.oneOf('Lax', 'Strict', 'None') },
+  { path: 'session.cookie.httpOnly', default: true, defaultText: 'true', describe: 'Always true: the session cookie is never readable by scripts.', check: (v) => (v === true ? undefined : 'true (the session cookie is always HttpOnly)') },
   { path: 'session.cookie.transient', default: false, defaultText: 'false', describe: 'Browser-session cookie (no Max-Age).', check: checks.boolean },
   { path: 'transactionCookie', default: {}, defaultText: '{}', describe: 'The short-lived cookie that carries state, nonce and PKCE verifier.', check: checks.object },
   { path: 'transactionCookie.name', default: 'auth_verification', defaultText: "'auth_verification'", describe: 'Name prefix of transaction cookies; on https without `session.cookie.domain` the default is `__Host-auth_verification`.', check: (v) => (typeof v === 'string' && /^[\w-]+$/.test(v) ? undefined : 'a cookie name of letters, digits, _ -') },
@@ -143,7 +140,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'afterCallback', defaultText: '(none)', describe: '`(req, res, session, state) => session`: change what is stored after login.', check: checks.function },
   { path: 'getLoginState', default: () => defaultLoginState, defaultText: '`{ returnTo }`', describe: 'Builds the app state carried through login.', check: checks.function },
   { path: 'identityClaimFilter', default: ['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 's_hash', 'at_hash', 'c_hash', 'sid'], defaultText: 'protocol claims', describe: 'ID token claims left out of `req.oidc.user`.', check: checks.stringArray },
-  { path: 'tokenEndpointParams', default: {}, defaultText: '{}', describe: 'Extra parameters for every token endpoint request.', check: checks.stringRecord },
+  { path: 'tokenEndpointParams', default: {}, defaultText: '{}', describe: 'Extra parameters for every token endpoint request (numbers and booleans are sent as text, null leaves one out).', check: paramProblem },
   { path: 'errorOnRequiredAuth', default: false, defaultText: 'false', describe: 'Answer 401 instead of redirecting browsers to login.', check: checks.boolean },
   { path: 'attemptSilentLogin', default: false, defaultText: 'false', describe: 'Try a `prompt=none` login once on a browser\'s first visit.', check: checks.boolean },
   { path: 'autoRefresh', default: true, defaultText: 'true', describe: 'Refresh an expiring access token before route handlers run.', check: checks.boolean },
@@ -153,9 +150,19 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'maxCachedApis', default: 10, defaultText: '10', describe: 'Most APIs whose tokens one session keeps; the least recently used is dropped first.', check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'a whole number of 1 or more') },
   { path: 'refreshLock', defaultText: 'in-process', describe: 'Coordinates refreshes across instances (`RedisRefreshLock`).', check: (v) => (typeof v === 'object' && v !== null && typeof (v as { acquire?: unknown }).acquire === 'function' ? undefined : 'a RefreshLock') },
   { path: 'revokeOnLogout', default: true, defaultText: 'true', describe: 'Revoke the refresh token at the OP on logout.', check: checks.boolean },
-  { path: 'backchannelLogout', default: false, defaultText: 'false', describe: 'Accept OIDC back-channel logout tokens (`true` or `{ index }`).', check: checks.either(checks.boolean, checks.object) },
-  { path: 'passwordLogin', default: false, defaultText: 'false', describe: 'Mount a password login route (`true` or `{ realm, audience, scope }`).', check: checkPasswordLogin },
+  { path: 'backchannelLogout', default: false, defaultText: 'false', describe: 'Accept OIDC back-channel logout tokens (`true` or an object of the options below).', check: checks.either(checks.boolean, checks.object) },
+  { path: 'backchannelLogout.index', defaultText: 'in-process (Redis when `session.store` is connect-redis)', describe: 'Which sessions belong to whom (`MemoryLogoutIndex`, `RedisLogoutIndex`).', check: checkLogoutIndex },
+  { path: 'backchannelLogout.store', defaultText: '(none)', describe: "A connect-redis store: its Redis client keeps the logout index (express-openid-connect's option; other stores are refused, use `index`).", check: checks.store },
+  { path: 'backchannelLogout.onLogoutToken', defaultText: '(none)', describe: '`(claims, config) => void`: ends the sessions a validated logout token names, instead of the built-in lookup.', check: checks.function },
+  { path: 'backchannelLogout.isLoggedOut', defaultText: '(none)', describe: '`(req, config) => boolean`: checked on each signed-in request; true ends the session. `false` for none.', check: checks.either(checks.function, checks.oneOf(false)) },
+  { path: 'backchannelLogout.onLogin', defaultText: '(none)', describe: '`(req, config) => void`: runs after each login. `false` for none.', check: checks.either(checks.function, checks.oneOf(false)) },
+  { path: 'passwordLogin', default: false, defaultText: 'false', describe: 'Mount a password login route (`true` or `{ realm, audience, scope }`).', check: checks.either(checks.boolean, checks.object) },
+  { path: 'passwordLogin.realm', defaultText: '(none)', describe: 'Auth0 database connection of the password-realm grant.', check: checks.string },
+  { path: 'passwordLogin.audience', defaultText: '(none)', describe: 'API the password login asks a token for.', check: checks.string },
+  { path: 'passwordLogin.scope', defaultText: '(none)', describe: 'Scope of the password login.', check: checks.string },
   { path: 'useDPoP', default: false, defaultText: 'false', describe: 'Bind tokens to a DPoP key (`true` or `{ keyPair, alg }`).', check: checks.either(checks.boolean, checks.object) },
+  { path: 'useDPoP.keyPair', defaultText: 'generated per instance', describe: 'The `CryptoKeyPair` DPoP proofs are signed with.', check: (v) => (typeof v === 'object' && v !== null && 'privateKey' in v && 'publicKey' in v ? undefined : 'a CryptoKeyPair') },
+  { path: 'useDPoP.alg', defaultText: "'ES256'", describe: 'Algorithm of a generated DPoP key.', check: checks.oneOf('ES256', 'ES384', 'EdDSA', 'PS256', 'RS256') },
 ];
 
 function defaultLoginState(_req: unknown, options: { returnTo?: string }): Record<string, unknown> {

@@ -36,6 +36,8 @@ export interface SessionCookieOptions {
   sameSite?: 'Lax' | 'Strict' | 'None';
   /** A browser-session cookie (no Max-Age); the server-side lifetimes still apply. */
   transient?: boolean;
+  /** Always `true` (the default): the session cookie is never readable by scripts; `false` is refused. */
+  httpOnly?: true;
 }
 
 export interface SessionOptions {
@@ -57,7 +59,12 @@ export interface SessionOptions {
 export interface RoutesOptions {
   login?: string | false;
   logout?: string | false;
-  callback?: string;
+  /**
+   * The redirect URI path (default `'/callback'`); `false` mounts no callback
+   * route: the app mounts its own (GET, and POST for `form_post`) and calls
+   * `res.oidc.callback()` there.
+   */
+  callback?: string | false;
   /** Where the OP sends the user after `/logout` (default `baseURL`). */
   postLogoutRedirect?: string;
   backchannelLogout?: string;
@@ -93,6 +100,40 @@ export type AfterCallback = (
 
 export type GetLoginState = (req: Request, options: LoginOptions) => Record<string, unknown>;
 
+/**
+ * Back-channel logout, with express-openid-connect's hooks. Without hooks the
+ * library files each session under its `sid` and `sub` at login and, when a
+ * valid logout token arrives, destroys the sessions it names in the session
+ * store.
+ */
+export interface BackchannelLogoutOptions {
+  /**
+   * Which sessions belong to whom. Default: in-process, or a `RedisLogoutIndex`
+   * on the store's client when `session.store` is connect-redis.
+   */
+  index?: LogoutIndex;
+  /**
+   * express-openid-connect's place for logout entries: here a connect-redis
+   * store on a node-redis client, whose client then keeps the logout index (a
+   * `RedisLogoutIndex`). Any other store is refused at start-up: use `index`.
+   */
+  store?: Store;
+  /**
+   * Called with the claims of a validated, not replayed logout token; it ends
+   * the sessions the token names itself, instead of the built-in lookup. A
+   * rejection answers the OP with a 5xx. Default: none.
+   */
+  onLogoutToken?: (claims: Record<string, unknown>, config: Config) => Promise<void> | void;
+  /**
+   * Checked on every request that has a signed-in session (costs a call per
+   * request): `true` ends the session before the route runs. `false` or absent:
+   * no check (the built-in logout already destroyed the session).
+   */
+  isLoggedOut?: false | ((req: Request, config: Config) => Promise<boolean> | boolean);
+  /** Called after each login, once the session is stored. `false` or absent: none. */
+  onLogin?: false | ((req: Request, config: Config) => Promise<void> | void);
+}
+
 export interface DPoPOptions {
   /** The key pair proofs are signed with; generated at start-up when absent (one per instance). */
   keyPair?: CryptoKeyPair;
@@ -113,7 +154,11 @@ export interface AuthOptions extends TransportOptions {
   pushedAuthorizationRequests?: boolean;
   routes?: RoutesOptions;
   idpLogout?: boolean;
-  logoutParams?: Record<string, string>;
+  /**
+   * Extra parameters for the OP's end-session endpoint. Numbers and booleans
+   * are sent as text; null or undefined leaves a parameter out. Default `{}`.
+   */
+  logoutParams?: Record<string, unknown>;
   session?: SessionOptions;
   transactionCookie?: { name?: string; sameSite?: 'Lax' | 'Strict' | 'None' };
   clientAuthMethod?: ClientAuthMethod;
@@ -126,7 +171,11 @@ export interface AuthOptions extends TransportOptions {
   afterCallback?: AfterCallback;
   getLoginState?: GetLoginState;
   identityClaimFilter?: string[];
-  tokenEndpointParams?: Record<string, string>;
+  /**
+   * Extra parameters for every token endpoint request. Numbers and booleans
+   * are sent as text; null or undefined leaves a parameter out. Default `{}`.
+   */
+  tokenEndpointParams?: Record<string, unknown>;
   errorOnRequiredAuth?: boolean;
   attemptSilentLogin?: boolean;
   autoRefresh?: boolean;
@@ -153,7 +202,8 @@ export interface AuthOptions extends TransportOptions {
   maxCachedApis?: number;
   refreshLock?: RefreshLock;
   revokeOnLogout?: boolean;
-  backchannelLogout?: boolean | { index?: LogoutIndex };
+  /** Accept OIDC back-channel logout tokens at `routes.backchannelLogout`. Default false. */
+  backchannelLogout?: boolean | BackchannelLogoutOptions;
   passwordLogin?: boolean | { realm?: string; audience?: string; scope?: string };
   useDPoP?: boolean | DPoPOptions;
 }
@@ -168,7 +218,7 @@ export interface Config {
   authRequired: boolean;
   authorizationParams: Readonly<AuthorizationParams> & { response_type: 'code'; scope: string };
   pushedAuthorizationRequests: boolean;
-  routes: Readonly<Required<Omit<RoutesOptions, 'login' | 'logout'>> & { login: string | false; logout: string | false }>;
+  routes: Readonly<Required<Omit<RoutesOptions, 'login' | 'logout' | 'callback'>> & { login: string | false; logout: string | false; callback: string | false }>;
   idpLogout: boolean;
   logoutParams: Readonly<Record<string, string>>;
   session: Readonly<{
@@ -178,7 +228,7 @@ export interface Config {
     rollingDuration: number;
     absoluteDuration: number | false;
     storeTimeout: number;
-    cookie: Readonly<{ domain: string | undefined; path: string; secure: boolean; sameSite: 'Lax' | 'Strict' | 'None'; transient: boolean }>;
+    cookie: Readonly<{ domain: string | undefined; path: string; secure: boolean; sameSite: 'Lax' | 'Strict' | 'None'; transient: boolean; httpOnly: true }>;
   }>;
   transactionCookie: Readonly<{ name: string; sameSite: 'Lax' | 'Strict' | 'None' }>;
   clientAuthMethod: ClientAuthMethod;
@@ -207,7 +257,15 @@ export interface Config {
   maxCachedApis: number;
   refreshLock: RefreshLock | undefined;
   revokeOnLogout: boolean;
-  backchannelLogout: false | { index: LogoutIndex | undefined };
+  backchannelLogout:
+    | false
+    | {
+        index: LogoutIndex | undefined;
+        store: Store | undefined;
+        onLogoutToken: BackchannelLogoutOptions['onLogoutToken'];
+        isLoggedOut: BackchannelLogoutOptions['isLoggedOut'];
+        onLogin: BackchannelLogoutOptions['onLogin'];
+      };
   passwordLogin: false | { realm: string | undefined; audience: string | undefined; scope: string | undefined };
   useDPoP: false | { keyPair: CryptoKeyPair | undefined; alg: NonNullable<DPoPOptions['alg']> };
 }

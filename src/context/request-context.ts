@@ -4,6 +4,7 @@ import type { AuthClient } from '../client/auth-client.js';
 import type { ClientCredentialsRequest } from '../client/client-credentials.js';
 import type { TokenSet } from '../client/token-set.js';
 import type { ProtectedResourceInit } from '../dpop/protected-resource.js';
+import { paramStrings } from '../config/params.js';
 import { OidcError } from '../errors.js';
 import type { RefreshOptions } from '../refresh/index.js';
 import { RUNTIME, type Runtime } from '../runtime.js';
@@ -20,6 +21,7 @@ import {
   type SessionTransferTokenResult,
 } from './token-exchange.js';
 import type { TokenExchangeResult } from '../client/token-exchange/index.js';
+import type { IdTokenClaims } from './claims.js';
 
 /** Options of `req.oidc.getAccessToken()`. */
 export interface GetAccessTokenOptions {
@@ -40,7 +42,7 @@ export interface GetAccessTokenOptions {
    * token (concurrent calls of one session share one refresh: the first
    * caller's parameters are the ones sent).
    */
-  tokenEndpointParams?: Record<string, string>;
+  tokenEndpointParams?: Record<string, unknown>;
 }
 
 /**
@@ -50,7 +52,7 @@ export interface GetAccessTokenOptions {
 export class RequestContext {
   readonly #req: Request;
   readonly #rt: Runtime;
-  #claims: Record<string, unknown> | undefined;
+  #claims: IdTokenClaims | undefined;
   #claimsOf: string | undefined;
 
   /**
@@ -80,7 +82,7 @@ export class RequestContext {
   }
 
   /** The validated ID token's claims (it was validated when stored). */
-  get idTokenClaims(): Record<string, unknown> | undefined {
+  get idTokenClaims(): IdTokenClaims | undefined {
     const idToken = this.idToken;
     if (idToken === undefined) return undefined;
     if (this.#claimsOf !== idToken) {
@@ -285,11 +287,7 @@ function accessTokenOptions(options: GetAccessTokenOptions): RefreshOptions {
     out.scope = options.scope;
   }
   if (options.tokenEndpointParams !== undefined) {
-    const params = options.tokenEndpointParams as unknown;
-    if (params === null || typeof params !== 'object' || Object.values(params).some((v) => typeof v !== 'string')) {
-      throw new OidcError('ERR_CONFIG_INVALID', 'getAccessToken: "tokenEndpointParams" must be an object of string values', { status: 500 });
-    }
-    out.tokenEndpointParams = { ...(params as Record<string, string>) };
+    out.tokenEndpointParams = paramStrings(options.tokenEndpointParams, 'getAccessToken: "tokenEndpointParams"');
   }
   return out;
 }
@@ -302,16 +300,16 @@ const BASE64URL = /^[\w-]+$/;
  * and this runs on every request that reads `req.oidc.user`; anything
  * unusual goes through `decodeJwt`, which throws its usual error.
  */
-function decodeClaims(idToken: string): Record<string, unknown> {
+function decodeClaims(idToken: string): IdTokenClaims {
   const parts = idToken.split('.');
   const payload = parts[1];
   if (parts.length === 3 && payload !== undefined && BASE64URL.test(payload)) {
     try {
       const claims: unknown = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8'));
-      if (typeof claims === 'object' && claims !== null && !Array.isArray(claims)) return claims as Record<string, unknown>;
+      if (typeof claims === 'object' && claims !== null && !Array.isArray(claims)) return claims as IdTokenClaims;
     } catch {
       // not JSON: decodeJwt reports it
     }
   }
-  return decodeJwt(idToken) as Record<string, unknown>;
+  return decodeJwt(idToken) as IdTokenClaims;
 }

@@ -1,4 +1,5 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import session from 'express-session';
 import { AuthClient } from '../client/auth-client.js';
 import { ClientCredentials, type ClientCredentialsRequest } from '../client/client-credentials.js';
 import type { TokenSet } from '../client/token-set.js';
@@ -10,8 +11,10 @@ import { routeTable } from '../routes/index.js';
 import type { Runtime } from '../runtime.js';
 import { Sessions } from '../session/index.js';
 import { MemoryLogoutIndex } from '../session/logout-index.js';
+import { withSharedState } from '../shared-state.js';
 import { TransactionCookies } from '../transaction/index.js';
 import { trySilentLogin } from './attempt-silent-login.js';
+import { endIfLoggedOut } from './logged-out.js';
 import { requireLogin } from './require-login.js';
 
 /** The middleware `auth()` returns, with the `AuthClient` and config it uses. */
@@ -50,7 +53,9 @@ export interface AuthMiddleware extends RequestHandler {
   ready(): Promise<void>;
 }
 
-export function createRuntime(config: Config): Runtime {
+export function createRuntime(given: Config): Runtime {
+  // A Redis session store also gives the cross-instance refresh lock and logout index.
+  const config = withSharedState(given);
   const client = new AuthClient({
     issuerBaseURL: config.issuerBaseURL,
     clientID: config.clientID,
@@ -94,8 +99,8 @@ export function createRuntime(config: Config): Runtime {
  * ```
  */
 export function auth(options: AuthOptions = {}): AuthMiddleware {
-  const config = getConfig(options);
-  const rt = createRuntime(config);
+  const rt = createRuntime(getConfig(options));
+  const { config } = rt;
   const routes = routeTable(rt);
 
   /** After the session: refresh an expiring token, then guard the route. */
@@ -123,6 +128,15 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     protect(req, res, next);
   };
 
+  // express-openid-connect's per-request back-channel check, only when the app gives one.
+  const isLoggedOut = config.backchannelLogout === false ? undefined : config.backchannelLogout.isLoggedOut || undefined;
+  const checked =
+    isLoggedOut === undefined
+      ? afterSession
+      : (req: Request, res: Response, next: NextFunction): void => {
+          endIfLoggedOut(rt, isLoggedOut, req, res).then(() => afterSession(req, res, next), next);
+        };
+
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
     attachContext(req, res, next, rt);
     // A browser over the transaction-cookie budget (logins started in parallel) is brought back under it.
@@ -134,7 +148,7 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
         route(req, res).catch(next);
         return;
       }
-      afterSession(req, res, next);
+      checked(req, res, next);
     });
   };
 
@@ -145,3 +159,16 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     ready: () => rt.client.ready(),
   });
 }
+
+/**
+ * express-session's `Store` class, for store factories written for
+ * express-openid-connect: `require('memorystore')(auth)` reads `auth.Store`
+ * to extend it.
+ *
+ * @example
+ * ```js
+ * const MemoryStore = require('memorystore')(auth);
+ * app.use(auth({ session: { store: new MemoryStore({ checkPeriod: 86_400_000 }) } }));
+ * ```
+ */
+auth.Store = session.Store;

@@ -50,6 +50,15 @@ export async function backchannelLogout(rt: Runtime, index: LogoutIndex, req: Re
     return reject(res, 'logout token invalid: it was already used');
   }
 
+  // express-openid-connect's hook: the app ends the sessions itself.
+  const hooks = rt.config.backchannelLogout;
+  if (hooks !== false && hooks.onLogoutToken !== undefined) {
+    await hooks.onLogoutToken({ ...claims }, rt.config);
+    log('back-channel logout handed to onLogoutToken');
+    res.status(200).set('Cache-Control', 'no-store').end();
+    return;
+  }
+
   // A sid names one OP session; only a token without one ends all of the user's sessions.
   const key = claims.sid !== undefined ? `sid:${claims.sid}` : `sub:${claims.sub as string}`;
   const sessionIds = await index.take(key);

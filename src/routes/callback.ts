@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { TokenSet } from '../client/token-set.js';
+import { paramStrings } from '../config/params.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -11,8 +12,17 @@ import { clearSilentLoginMark } from './silent-login-mark.js';
 const log = debug('callback');
 
 export interface CallbackOptions {
-  /** Override the redirect URI the code was issued for (default `baseURL` + callback route). */
+  /**
+   * The redirect URI the code was issued for. Default: the one the login sent
+   * (`authorizationParams.redirect_uri`, else `baseURL` + `routes.callback`).
+   */
   redirectUri?: string;
+  /**
+   * Extra parameters for this code exchange, over the configured
+   * `tokenEndpointParams`. Numbers and booleans are sent as text; null or
+   * undefined leaves a parameter out.
+   */
+  tokenEndpointParams?: Record<string, unknown>;
 }
 
 declare module 'express-session' {
@@ -61,6 +71,11 @@ function invalid(message: string): OidcError {
  */
 export async function callback(rt: Runtime, req: Request, res: Response, options: CallbackOptions = {}): Promise<void> {
   const { config } = rt;
+  // App code's mistakes fail before the request is read.
+  const tokenEndpointParams = options.tokenEndpointParams === undefined ? undefined : paramStrings(options.tokenEndpointParams, 'callback: "tokenEndpointParams"');
+  if (options.redirectUri !== undefined && typeof options.redirectUri !== 'string') {
+    throw new OidcError('ERR_CONFIG_INVALID', 'callback: "redirectUri" must be a string', { status: 500 });
+  }
   const params = req.method === 'POST' ? await readForm(req) : new URL(req.originalUrl ?? req.url, 'http://callback.invalid').searchParams;
   // The code is read: the router's later debug lines (an error handler's) must not print it.
   forgetQuery(req);
@@ -108,7 +123,8 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   let tokens: TokenSet;
   try {
     tokens = await rt.client.exchangeCode(params, {
-      redirectUri: options.redirectUri ?? config.baseURL + config.routes.callback,
+      redirectUri: options.redirectUri ?? tx.redirectUri ?? defaultRedirectUri(rt),
+      ...(tokenEndpointParams === undefined ? {} : { tokenEndpointParams }),
       state: tx.state,
       codeVerifier: tx.codeVerifier,
       nonce: tx.nonce,
@@ -127,4 +143,17 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   if (req.session !== undefined) req.session.oidcFinishedLogin = { state: tx.state, returnTo };
   log('login complete');
   res.redirect(returnTo);
+}
+
+/** `baseURL` + `routes.callback`; with `routes.callback: false` the app says which one it uses. */
+export function defaultRedirectUri(rt: Runtime): string {
+  const { baseURL, routes } = rt.config;
+  if (routes.callback === false) {
+    throw new OidcError(
+      'ERR_CONFIG_INVALID',
+      'routes.callback is false: pass authorizationParams.redirect_uri (in auth() or res.oidc.login()) and the same redirectUri to res.oidc.callback()',
+      { status: 500 },
+    );
+  }
+  return baseURL + routes.callback;
 }

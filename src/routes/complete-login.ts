@@ -34,4 +34,6 @@ export async function completeLogin(rt: Runtime, req: Request, res: Response, to
     const { absoluteDuration, rollingDuration } = rt.config.session;
     await rt.logoutIndex.add(keys, req.sessionID, absoluteDuration === false ? rollingDuration : absoluteDuration);
   }
+  const bcl = rt.config.backchannelLogout;
+  if (bcl !== false && typeof bcl.onLogin === 'function') await bcl.onLogin(req, rt.config);
 }

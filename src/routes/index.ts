@@ -31,8 +31,10 @@ export function routeTable(rt: Runtime): Map<string, RouteHandler> {
       return login(rt, req, res, returnTo === undefined ? {} : { returnTo });
     });
   }
-  table.set(`GET ${routes.callback}`, (req, res) => callback(rt, req, res));
-  table.set(`POST ${routes.callback}`, (req, res) => callback(rt, req, res));
+  if (routes.callback !== false) {
+    table.set(`GET ${routes.callback}`, (req, res) => callback(rt, req, res));
+    table.set(`POST ${routes.callback}`, (req, res) => callback(rt, req, res));
+  }
   if (routes.logout !== false) {
     // GET from the app's own pages; POST from the confirmation page a cross-site GET gets.
     const logoutHandler: RouteHandler = (req, res) => {

@@ -6,11 +6,12 @@ import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { nowSeconds } from '../session/data.js';
 import type { Transaction } from '../transaction/index.js';
+import { defaultRedirectUri } from './callback.js';
 import { safeReturnTo } from './return-to.js';
 
 const log = debug('login');
 
-/** Parameters the library sets itself; callers cannot replace them. */
+/** Parameters the library sets itself; callers cannot replace them (`redirect_uri` is taken from them below, checked). */
 const OWN_PARAMS = new Set(['state', 'nonce', 'code_challenge', 'code_challenge_method', 'client_id', 'redirect_uri', 'request_uri', 'request']);
 
 function toParams(source: AuthorizationParams): Record<string, string> {
@@ -50,7 +51,8 @@ export async function login(rt: Runtime, req: Request, res: Response, options: L
   const state = oidc.randomState();
   const nonce = oidc.randomNonce();
   const codeVerifier = oidc.randomPKCECodeVerifier();
-  params.redirect_uri = config.baseURL + config.routes.callback;
+  const redirectUri = chosenRedirectUri(merged.redirect_uri);
+  params.redirect_uri = redirectUri ?? defaultRedirectUri(rt);
   params.state = state;
   params.nonce = nonce;
   params.code_challenge = await oidc.calculatePKCECodeChallenge(codeVerifier);
@@ -65,10 +67,30 @@ export async function login(rt: Runtime, req: Request, res: Response, options: L
   if (params.organization !== undefined) tx.organization = params.organization;
   if (params.response_mode !== undefined) tx.responseMode = params.response_mode;
   if (options.silent === true) tx.silent = true;
+  if (redirectUri !== undefined) tx.redirectUri = redirectUri;
 
   const url = await rt.client.authorizationUrl(params, config.pushedAuthorizationRequests);
   // The cookie is written only once the OP accepted the request (PAR), so failures leave nothing behind.
   rt.transactions.save(req, res, tx);
   log('redirecting to the OP%s', config.pushedAuthorizationRequests ? ' (PAR)' : '');
   res.redirect(url);
+}
+
+/**
+ * `authorizationParams.redirect_uri`, when the app sets one (an app serving
+ * several domains, or mounting its own callback route): an absolute http(s)
+ * URL, which the OP checks against the client's registered ones.
+ */
+function chosenRedirectUri(value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  let url: URL | undefined;
+  try {
+    url = typeof value === 'string' ? new URL(value) : undefined;
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || (url.protocol !== 'https:' && url.protocol !== 'http:')) {
+    throw new OidcError('ERR_CONFIG_INVALID', 'authorizationParams.redirect_uri must be an absolute http(s) URL', { status: 500 });
+  }
+  return value as string;
 }

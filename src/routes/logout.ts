@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { paramStrings } from '../config/params.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -10,8 +11,12 @@ const log = debug('logout');
 export interface LogoutOptions {
   /** Where to go after logout; must be on the app's origin. */
   returnTo?: string;
-  /** Extra parameters for the OP's end-session endpoint. */
-  logoutParams?: Record<string, string>;
+  /**
+   * Extra parameters for the OP's end-session endpoint, over the configured
+   * `logoutParams`. Numbers and booleans are sent as text; null or undefined
+   * leaves a parameter out (also one of the configured ones).
+   */
+  logoutParams?: Record<string, unknown>;
 }
 
 /** `Sec-Fetch-Site` values of a request that did not come from another site. */
@@ -102,6 +107,8 @@ export async function logoutRoute(rt: Runtime, req: Request, res: Response, opti
  */
 export async function logout(rt: Runtime, req: Request, res: Response, options: LogoutOptions = {}): Promise<void> {
   const { config } = rt;
+  // Checked first, so a mistake in app code fails every time, signed in or not.
+  const extra = options.logoutParams === undefined ? {} : paramStrings(options.logoutParams, 'logout: "logoutParams"');
   const returnTo = safeReturnTo(options.returnTo ?? new URL(config.routes.postLogoutRedirect, `${config.baseURL}/`).href, config.baseURL);
   const data = req.session?.oidc;
   // No silent login for the rest of this browser session: the OP's session may outlive ours
@@ -121,8 +128,15 @@ export async function logout(rt: Runtime, req: Request, res: Response, options: 
   const url = await rt.client.endSessionUrl({
     idTokenHint: data.id_token,
     postLogoutRedirectUri: returnTo,
-    extra: { ...config.logoutParams, ...options.logoutParams },
+    extra: withoutCleared({ ...config.logoutParams, ...extra }, options.logoutParams),
   });
   log('redirecting to the OP to end its session');
   res.redirect(url);
+}
+
+/** A parameter set to null or undefined in the call's `logoutParams` is left out, even a configured one. */
+function withoutCleared(params: Record<string, string>, given: Record<string, unknown> | undefined): Record<string, string> {
+  if (given === undefined) return params;
+  for (const [key, value] of Object.entries(given)) if (value === null || value === undefined) delete params[key];
+  return params;
 }

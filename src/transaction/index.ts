@@ -15,6 +15,8 @@ export interface Transaction {
   maxAge?: number;
   organization?: string;
   responseMode?: string;
+  /** The redirect URI the login sent, when the app chose it (`authorizationParams.redirect_uri`). */
+  redirectUri?: string;
   /** App state from `getLoginState` (holds `returnTo`). */
   appState: Record<string, unknown>;
   /** A `prompt=none` attempt: errors bring the user back anonymous. */

@@ -64,7 +64,8 @@ describe('refused at auth() time', () => {
     ['clientAuthMethod', 'magic', /one of "client_secret_basic"/],
     ['afterCallback', 'not a function', /a function/],
     ['identityClaimFilter', 'email', /an array of strings/],
-    ['tokenEndpointParams', { a: 1 }, /an object of string values/],
+    ['tokenEndpointParams', { a: { nested: true } }, /an object of string, number or boolean values \("a" is not\)/],
+    ['logoutParams', { a: ['x'] }, /an object of string, number or boolean values \("a" is not\)/],
     ['authorizationParams', 'scope=openid', /an object/],
     ['routes', '/login', /an object/],
     ['session', true, /an object/],
@@ -75,7 +76,7 @@ describe('refused at auth() time', () => {
   test.each([
     ['routes.login', { routes: { login: 'login' } }, /a path starting with '\/', or false/],
     ['routes.callback', { routes: { callback: '//evil.example.com/cb' } }, /a path starting with '\/'/],
-    ['routes.callback', { routes: { callback: false } }, /a path starting with '\/'/],
+    ['routes.callback', { routes: { callback: true } }, /a path starting with '\/', or false/],
     ['session.rollingDuration', { session: { rollingDuration: '1d' } }, /a number greater than 0/],
     ['session.absoluteDuration', { session: { absoluteDuration: true } }, /a number greater than 0, or one of false/],
     ['session.store', { session: { store: {} } }, /an express-session store/],
@@ -110,15 +111,62 @@ describe('refused at auth() time', () => {
   });
 
   test.each([
-    ['issuerBaseUrl', { issuerBaseUrl: 'https://x' }],
-    ['routes.logon', { routes: { logon: '/logon' } }],
-    ['session.rollingDurations', { session: { rollingDurations: 5 } }],
-    ['session.cookie.httpOnly', { session: { cookie: { httpOnly: false } } }],
-    ['transactionCookie.path', { transactionCookie: { path: '/' } }],
-  ])('an unknown option (%s) is refused rather than ignored', (option, extra) => {
+    ['issuerBaseUrl', { issuerBaseUrl: 'https://x' }, 'issuerBaseURL'],
+    ['authRequied', { authRequied: false }, 'authRequired'],
+    ['routes.logon', { routes: { logon: '/logon' } }, 'routes.login'],
+    ['session.rollingDurations', { session: { rollingDurations: 5 } }, 'session.rollingDuration'],
+    ['transactionCookie.path', { transactionCookie: { path: '/' } }, undefined],
+    ['backchannelLogout.onLogoutTokn', { backchannelLogout: { onLogoutTokn: () => {} } }, 'backchannelLogout.onLogoutToken'],
+    ['backchannelLogout.indx', { backchannelLogout: { indx: {} } }, 'backchannelLogout.index'],
+    ['passwordLogin.realmm', { passwordLogin: { realmm: 'db' } }, 'passwordLogin.realm'],
+    ['useDPoP.algorithm', { useDPoP: { algorithm: 'ES256' } }, undefined],
+    ['clientAssertionSigningKeys', { clientAssertionSigningKeys: 'x' }, 'clientAssertionSigningKey'],
+  ])('an unknown option (%s) is refused rather than ignored, with the nearest name', (option, extra, nearest) => {
     const err = configError({ ...VALID, ...extra });
     expect(err.code).toBe('ERR_CONFIG_INVALID');
-    expect(err.message).toBe(`Unknown option "${option}".`);
+    expect(err.message).toBe(`Unknown option "${option}".${nearest === undefined ? '' : ` Did you mean "${nearest}"?`}`);
+  });
+
+  test('authorizationParams stays open: any parameter is passed on', () => {
+    expect(getConfig({ ...VALID, authorizationParams: { ui_locales: 'fr', acr_values: 'x' } }, NO_ENV).authorizationParams).toMatchObject({ ui_locales: 'fr', acr_values: 'x' });
+  });
+
+  test.each([
+    ['auth0Logout', { auth0Logout: true }, /use "idpLogout: true"/],
+    ['enableTelemetry', { enableTelemetry: false }, /remove it/],
+    ['legacySameSiteCookie', { legacySameSiteCookie: false }, /remove it/],
+    ['clientAssertionSigningAlg', { clientAssertionSigningAlg: 'RS256' }, /algorithm comes from clientAssertionSigningKey/],
+    ['session.genid', { session: { genid: () => 'x' } }, /random session id/],
+    ['session.signSessionStoreCookie', { session: { signSessionStoreCookie: true } }, /always signed/],
+  ])("an express-openid-connect option this library does not take (%s) says what to use instead", (option, extra, instead) => {
+    const err = configError({ ...VALID, ...extra });
+    expect(err.code).toBe('ERR_CONFIG_INVALID');
+    expect(err.message).toContain(`Option "${option}" of express-openid-connect is not supported: `);
+    expect(err.message).toMatch(instead);
+  });
+
+  test('session.cookie.httpOnly: true is what happens anyway; false is refused', () => {
+    expect(getConfig({ ...VALID, session: { cookie: { httpOnly: true } } }, NO_ENV).session.cookie.httpOnly).toBe(true);
+    expectRefused({ ...VALID, session: { cookie: { httpOnly: false as unknown as true } } }, 'session.cookie.httpOnly', /always HttpOnly/);
+  });
+
+  test.each([
+    ['backchannelLogout.onLogoutToken', { backchannelLogout: { onLogoutToken: 'destroy' } }, /a function/],
+    ['backchannelLogout.isLoggedOut', { backchannelLogout: { isLoggedOut: true } }, /a function, or one of false/],
+    ['backchannelLogout.onLogin', { backchannelLogout: { onLogin: {} } }, /a function, or one of false/],
+    ['backchannelLogout.index', { backchannelLogout: { index: {} } }, /a LogoutIndex/],
+    ['backchannelLogout.store', { backchannelLogout: { store: {} } }, /an express-session store/],
+    ['passwordLogin.realm', { passwordLogin: { realm: '' } }, /a non-empty string/],
+    ['useDPoP.alg', { useDPoP: { alg: 'HS256' } }, /one of/],
+  ])('nested option %s of the wrong type', (option, extra, mustBe) => {
+    expectRefused({ ...VALID, ...extra }, option, mustBe);
+  });
+
+  test('the back-channel hooks are kept in the config, with their meaning', () => {
+    const onLogoutToken = () => {};
+    const onLogin = () => {};
+    const config = getConfig({ ...VALID, backchannelLogout: { onLogoutToken, isLoggedOut: false, onLogin } }, NO_ENV);
+    expect(config.backchannelLogout).toEqual({ index: undefined, store: undefined, onLogoutToken, isLoggedOut: false, onLogin });
   });
 
   test.each(['http://op.example.com', 'http://10.0.0.8', 'http://localhost.evil.example.com'])('an http issuer off the loopback interface: %s', (issuer) => {

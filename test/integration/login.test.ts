@@ -95,12 +95,28 @@ describe('the authorization request', () => {
   });
 
   test('the library\'s own parameters cannot be replaced through authorizationParams', async () => {
-    const res = await new Browser().get(withParams(app.url, { state: 'mine', nonce: 'mine', redirect_uri: 'https://evil.example.com/cb', code_challenge_method: 'plain' }), { follow: false });
+    const res = await new Browser().get(withParams(app.url, { state: 'mine', nonce: 'mine', code_challenge_method: 'plain' }), { follow: false });
     const q = new URL(res.headers.get('location') ?? '').searchParams;
     expect(q.get('state')).not.toBe('mine');
     expect(q.get('nonce')).not.toBe('mine');
     expect(q.get('redirect_uri')).toBe(`${app.url}/callback`);
     expect(q.get('code_challenge_method')).toBe('S256');
+  });
+
+  test('redirect_uri is the app\'s choice, as in express-openid-connect; the OP refuses one it does not know', async () => {
+    const browser = new Browser();
+    const res = await browser.get(withParams(app.url, { redirect_uri: 'https://evil.example.com/cb' }), { follow: false });
+    const location = new URL(res.headers.get('location') ?? '');
+    expect(location.searchParams.get('redirect_uri')).toBe('https://evil.example.com/cb');
+    const atOp = await browser.get(location.href, { follow: false });
+    expect(atOp.status).toBe(400);
+    expect(atOp.body).toMatch(/redirect_uri/);
+  });
+
+  test('a redirect_uri that is not an absolute http(s) URL fails, naming the parameter', async () => {
+    const res = await new Browser().get(withParams(app.url, { redirect_uri: '/callback' }), { follow: false });
+    expect(res.status).toBe(500);
+    expect(app.errors.at(-1)).toMatchObject({ code: 'ERR_CONFIG_INVALID', message: expect.stringContaining('authorizationParams.redirect_uri') });
   });
 });
 

@@ -55,7 +55,7 @@ export async function exchangeCode(
         idTokenExpected: true,
         ...(checks.maxAge === undefined ? {} : { maxAge: checks.maxAge }),
       },
-      { ...core.tokenEndpointParams },
+      { ...core.tokenEndpointParams, ...cleanExtra(checks.tokenEndpointParams) },
       await core.dpopOptions(config),
     );
   } catch (err) {
