@@ -135,7 +135,7 @@ describe('refused at auth() time', () => {
     ['auth0Logout', { auth0Logout: true }, /use "idpLogout: true"/],
     ['enableTelemetry', { enableTelemetry: false }, /remove it/],
     ['legacySameSiteCookie', { legacySameSiteCookie: false }, /remove it/],
-    ['clientAssertionSigningAlg', { clientAssertionSigningAlg: 'RS256' }, /algorithm comes from clientAssertionSigningKey/],
+    ['httpUserAgent', { httpUserAgent: 'my-app' }, /remove it/],
     ['session.genid', { session: { genid: () => 'x' } }, /random session id/],
     ['session.signSessionStoreCookie', { session: { signSessionStoreCookie: true } }, /always signed/],
   ])("an express-openid-connect option this library does not take (%s) says what to use instead", (option, extra, instead) => {
