@@ -10,14 +10,13 @@ const log = debug('guard');
 /**
  * A page load by a browser: it can follow a redirect to the login page.
  * `fetch()` and XHR calls are API calls even when they accept HTML: browsers
- * mark them with `Sec-Fetch-Mode` other than `navigate`, and XHR libraries
- * with `X-Requested-With`.
+ * send them with `Sec-Fetch-Dest: empty` (a page load has `document`), and
+ * XHR libraries add `X-Requested-With`.
  */
 function isBrowserNavigation(req: Request): boolean {
   if (req.method !== 'GET' && req.method !== 'HEAD') return false;
   if (!(req.headers.accept ?? '').includes('text/html')) return false;
-  const mode = req.headers['sec-fetch-mode'];
-  if (mode !== undefined && mode !== 'navigate') return false;
+  if (req.headers['sec-fetch-dest'] === 'empty') return false;
   return req.headers['x-requested-with'] === undefined;
 }
 
