@@ -69,14 +69,18 @@ export const checks = {
       : 'an express-session store (with get, set and destroy)') as Check,
 };
 
-/** `true`/`false`, or `{ realm, audience, scope }` of non-empty strings (an unknown key is a typo). */
+/** `true`/`false`, or `{ realm, audience, scope, throttle }`: non-empty strings and a function (an unknown key is a typo). */
 const checkPasswordLogin: Check = (v) => {
-  const mustBe = 'true, false or an object with string realm, audience, scope';
+  const mustBe = 'true, false or an object with string realm, audience, scope and a throttle function';
   if (typeof v === 'boolean') return undefined;
   if (!isObject(v)) return mustBe;
   for (const [key, value] of Object.entries(v)) {
-    if (!['realm', 'audience', 'scope'].includes(key)) return mustBe;
-    if (value !== undefined && (typeof value !== 'string' || value.length === 0)) return mustBe;
+    if (value === undefined) continue;
+    if (key === 'throttle') {
+      if (typeof value !== 'function') return mustBe;
+    } else if (!['realm', 'audience', 'scope'].includes(key) || typeof value !== 'string' || value.length === 0) {
+      return mustBe;
+    }
   }
   return undefined;
 };

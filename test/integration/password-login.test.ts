@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 
-import { MfaRequiredError } from '../../src/index.js';
+import { MfaPendingError, MfaRequiredError } from '../../src/index.js';
 import { Browser } from '../helpers/browser.js';
 import { freePort, startApp, type TestApp } from '../helpers/app.js';
 import { DEFAULT_REALM, PASSWORD_REALM_GRANT, USERS, createTestOP, type TestOP } from '../helpers/op.js';
@@ -111,16 +111,17 @@ describe('password login route', () => {
     expect(op.tokenRequests).toHaveLength(2);
   });
 
-  test('mfa_required reaches the error handler as MfaRequiredError with its mfaToken; nothing is stored', async () => {
+  test('mfa_required: the app gets MfaPendingError with a pending-login handle, the browser a binding cookie, no session', async () => {
     const browser = new Browser();
     const res = await login(browser, { username: USERS.bob.username, password: USERS.bob.password });
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(401);
     expect(JSON.parse(res.body).code).toBe('ERR_MFA_REQUIRED');
     const err = app.errors.at(-1);
-    expect(err).toBeInstanceOf(MfaRequiredError);
-    const token = (err as MfaRequiredError).mfaToken;
-    expect(token.length).toBeGreaterThan(10);
-    expect(res.body).not.toContain(token);
+    expect(err).toBeInstanceOf(MfaPendingError);
+    expect(err).not.toBeInstanceOf(MfaRequiredError);
+    expect((err as MfaPendingError).pendingLogin).toMatch(/^[\w-]{43}$/);
+    expect((err as MfaPendingError).attemptsLeft).toBe(5);
+    expect(browser.cookies.get('auth_verification_mfa')?.value).toMatch(/^[\w-]{43}$/);
     expect(sessionCookie(browser)).toBeUndefined();
   });
 
