@@ -5,8 +5,9 @@ import type { AuthClient, SessionBoundValidation } from '../client/auth-client.j
 import type { TokenSet } from '../client/token-set.js';
 import type { Config } from '../config/types.js';
 import { debug } from '../debug.js';
-import { OidcError } from '../errors.js';
+import { OidcError, SessionExpiredError } from '../errors.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
+import { pastCeiling } from '../session/ceiling.js';
 import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
 import { processRefreshLock, withLock, type RefreshLock } from './lock.js';
 import { mergeRefreshed } from './merge.js';
@@ -106,6 +107,8 @@ export class Refresher {
   async fresh(req: Request, options: RefreshOptions = {}): Promise<AccessTokenData> {
     const data = req.session?.oidc;
     if (data === undefined) throw notAuthenticated();
+    // Past the IdP's session ceiling no grant is sent: the session is over.
+    if (pastCeiling(data.session_expiry)) throw new SessionExpiredError();
     if (options.scope !== undefined) return this.#reduced(req, data, options);
     if (!options.force && !this.needsRefresh(data)) return tokenOf(data);
     if (!options.force && this.#failed.has(req)) throw this.#failed.get(req);
