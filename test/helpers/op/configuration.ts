@@ -1,0 +1,109 @@
+import type { Configuration, JWKS } from 'oidc-provider';
+
+import { memoryAdapter } from '../memory-adapter.js';
+import { errorPage, logoutPage, logoutSuccessPage } from '../op-views.js';
+import { OIDC_SCOPES, findAccount, orgClaims, organizationFor, resourceServerInfo } from './accounts.js';
+import type { OPState } from './state.js';
+
+/** The oidc-provider configuration: Auth0-like claims, scopes, parameters and features. */
+export function configuration(state: OPState): Configuration {
+  const { options, store, clients, privateJwks, cookieKeys, dpopNonceSecret, accessTokenTTL, idTokenTTL, refreshTokenTTL } = state;
+  const { dpop } = options;
+  const requireDpopNonce = typeof dpop === 'object' && dpop.requireNonce;
+  return {
+    adapter: memoryAdapter(store),
+    clients,
+    jwks: { keys: privateJwks } as JWKS,
+    findAccount: (ctx, sub) => findAccount(state, ctx, sub),
+    cookies: {
+      keys: cookieKeys,
+      // the browser shares cookies between the app and the OP (same host, other port): distinct
+      // names keep the OP's cookies from clashing with an app's
+      names: { session: 'op_session', interaction: 'op_interaction', resume: 'op_interaction_resume' },
+    },
+    claims: {
+      openid: ['sub', 'org_id', 'org_name'],
+      profile: ['name', 'nickname', 'preferred_username'],
+      email: ['email', 'email_verified'],
+      acr: null,
+      auth_time: null,
+      iss: null,
+      sid: null,
+    },
+    scopes: [...OIDC_SCOPES],
+    extraParams: ['audience', 'organization', 'invitation', 'connection'],
+    // like Auth0: profile/email claims go into the ID token even when an access token for the
+    // userinfo endpoint is issued (oidc-provider's default keeps them for userinfo only)
+    conformIdTokenClaims: false,
+    // refresh tokens whenever the client may use them, not only with offline_access + consent
+    issueRefreshToken: (_ctx, client) => client.grantTypeAllowed('refresh_token'),
+    rotateRefreshToken: options.rotateRefreshTokens ?? true,
+    ...(options.pkceRequired === undefined ? {} : { pkce: { required: () => options.pkceRequired === true } }),
+    ttl: {
+      AccessToken: accessTokenTTL,
+      ClientCredentials: accessTokenTTL,
+      IdToken: idTokenTTL,
+      RefreshToken: refreshTokenTTL,
+      AuthorizationCode: 60,
+      Interaction: 3600,
+      Session: 86400,
+      Grant: Math.max(14 * 86400, refreshTokenTTL),
+    },
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    extraTokenClaims: (ctx, token) => {
+      const organization =
+        token.kind === 'ClientCredentials'
+          ? (state.rawParams.get(ctx.req)?.get('organization') ?? undefined)
+          : organizationFor(state, ctx);
+      return orgClaims(organization);
+    },
+    renderError: (ctx, out) => {
+      ctx.type = 'html';
+      ctx.body = errorPage(out as unknown as Record<string, unknown>);
+    },
+    // oidc-provider's fetch refuses special-use addresses (127.0.0.1 among them) to prevent SSRF;
+    // our back-channel logout receivers live there, so drop its guarding dispatcher
+    fetch: (url, init) => {
+      const unguarded: RequestInit & { dispatcher?: unknown } = { ...init };
+      delete unguarded.dispatcher;
+      return fetch(url, unguarded);
+    },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      userinfo: { enabled: true },
+      backchannelLogout: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: (ctx, form) => {
+          ctx.type = 'html';
+          ctx.body = logoutPage(ctx.host, form);
+        },
+        postLogoutSuccessSource: (ctx) => {
+          ctx.type = 'html';
+          ctx.body = logoutSuccessPage(ctx.oidc.client?.clientId);
+        },
+      },
+      pushedAuthorizationRequests: {
+        enabled: options.pushedAuthorizationRequests ?? true,
+        requirePushedAuthorizationRequests: options.requirePushedAuthorizationRequests ?? false,
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, _client, oneOf) => oneOf,
+        // use the resource (audience) of the authorization request at the token endpoint even
+        // when openid was requested and the token request names no resource: Auth0's behaviour
+        useGrantedResource: () => true,
+        getResourceServerInfo: (_ctx, resourceIndicator) => resourceServerInfo(state, resourceIndicator),
+      },
+      dPoP: dpop
+        ? {
+            enabled: true,
+            ...(requireDpopNonce ? { nonceSecret: dpopNonceSecret, requireNonce: () => true } : {}),
+          }
+        : { enabled: false },
+    },
+  };
+}
