@@ -82,7 +82,8 @@ export class ClientCore {
     return client.clientSecret ?? ((client.clientID ?? this.clientID) === this.clientID ? this.#clientSecret : undefined);
   }
 
-  #clientAuth(clientID: string, secret: string | undefined): oidc.ClientAuth {
+  /** openid-client's client authentication of `clientID` (for the token endpoint, and Auth0's `/mfa/challenge`). */
+  clientAuth(clientID: string, secret: string | undefined): oidc.ClientAuth {
     switch (this.authMethod(clientID, secret)) {
       case 'client_secret_basic':
         return oidc.ClientSecretBasic(secret);
@@ -112,7 +113,7 @@ export class ClientCore {
       server.metadata,
       clientID,
       { id_token_signed_response_alg: this.#alg, [oidc.clockTolerance]: this.#clockTolerance },
-      this.#clientAuth(clientID, secret),
+      this.clientAuth(clientID, secret),
     );
     config.timeout = this.#timeout / 1000;
     if (this.#insecure) oidc.allowInsecureRequests(config);

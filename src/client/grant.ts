@@ -19,7 +19,10 @@ export function failure(err: unknown, what: string, signal: AbortSignal | undefi
   return toOidcError(err, what, invalidCode);
 }
 
-/** Sends a token endpoint grant by `client` and validates what comes back. */
+/**
+ * Sends a token endpoint grant by `client` and validates what comes back;
+ * `extraFields` may read fields of the answer a `TokenSet` has no place for.
+ */
 export async function grant(
   core: ClientCore,
   grantType: string,
@@ -27,6 +30,7 @@ export async function grant(
   client: ClientOverrides,
   validation: SessionBoundValidation | undefined,
   request: RequestOptions | undefined,
+  extraFields?: (response: Record<string, unknown>) => void,
 ): Promise<TokenSet> {
   const { config, server } = await core.configuration(client, request);
   let response: TokenEndpointResponse;
@@ -36,6 +40,7 @@ export async function grant(
     throw failure(err, `${grantName(grantType)} grant`, request?.signal, idTokenCheckFailed(err) ? 'ERR_ID_TOKEN_INVALID' : 'ERR_INVALID_RESPONSE');
   }
   log('%s grant succeeded', grantName(grantType));
+  extraFields?.(response as unknown as Record<string, unknown>);
   // A refreshed ID token may repeat the nonce of the login it continues (OIDC Core 12.2).
   const checks = grantType === 'refresh_token' ? { ...validation, refreshed: true } : validation;
   return finish(core, response, server, client.clientID ?? core.clientID, checks);
@@ -64,9 +69,12 @@ export async function finish(
   return toTokenSet(response, claims);
 }
 
+const AUTH0_GRANT_PREFIX = 'http://auth0.com/oauth/grant-type/';
+
 /** Names a grant for messages and logs; Auth0's long grant URIs get their short name. */
 export function grantName(grantType: string): string {
-  return grantType === PASSWORD_REALM_GRANT ? 'password-realm' : grantType;
+  if (grantType === PASSWORD_REALM_GRANT) return 'password-realm';
+  return grantType.startsWith(AUTH0_GRANT_PREFIX) ? grantType.slice(AUTH0_GRANT_PREFIX.length) : grantType;
 }
 
 /**

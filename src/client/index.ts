@@ -15,6 +15,14 @@ export type {
   CodeExchangeChecks,
   SessionBoundValidation,
 } from './auth-client.js';
+export type {
+  MfaChallengeRequest,
+  MfaChallengeResponse,
+  LoginWithOtpRequest,
+  LoginWithOobRequest,
+  LoginWithRecoveryCodeRequest,
+  RecoveryCodeTokenSet,
+} from './mfa/index.js';
 export type { IdTokenValidationOptions, IdTokenClaims } from './id-token.js';
 export type { TokenSet } from './token-set.js';
 export type { LogoutTokenClaims } from './logout-token.js';

@@ -17,8 +17,6 @@ const MAX_RETURN_TO = 2_048;
 const MAX_HANDLE = 64;
 const MAX_CODE = 64;
 
-const MFA_OTP_GRANT = 'http://auth0.com/oauth/grant-type/mfa-otp';
-
 /**
  * OP answers that are the developer's problem (a wrong client, scope or
  * request), not the user's: they become a non-exposed 502. Every other OP
@@ -202,7 +200,7 @@ async function mfaStep(rt: Runtime, req: Request, res: Response, form: URLSearch
 
   let tokens: TokenSet;
   try {
-    tokens = await rt.client.loginWithGrant(MFA_OTP_GRANT, { mfa_token: login.mfaToken, otp }, {}, forwardedFor(req));
+    tokens = await rt.client.loginWithOtp({ mfaToken: login.mfaToken, otp }, {}, forwardedFor(req));
   } catch (err) {
     return wrongCode(pending, res, handle, login, err);
   }
