@@ -3,6 +3,7 @@ import type * as http from 'node:http';
 import { errorPage } from '../op-views.js';
 import { countRequest, recordTokenRequest } from './counts.js';
 import { handleInteraction } from './interactions.js';
+import { handleMfaChallenge } from './mfa.js';
 import type { OPState } from './state.js';
 import { readBody, sendHtml } from './util.js';
 
@@ -17,6 +18,11 @@ async function handle(state: OPState, req: http.IncomingMessage, res: http.Serve
   const url = new URL(req.url ?? '/', state.issuer);
   const path = url.pathname;
   countRequest(state, path);
+
+  if (req.method === 'POST' && path === '/mfa/challenge') {
+    await handleMfaChallenge(state, req, res);
+    return;
+  }
 
   if (path.startsWith('/interaction/')) {
     await handleInteraction(state, req, res, path);

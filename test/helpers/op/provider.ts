@@ -5,6 +5,7 @@ import { trackOrganization } from './accounts.js';
 import { recordBackchannelLogouts } from './backchannel-logout.js';
 import { configuration } from './configuration.js';
 import { tamper } from './keys.js';
+import { registerMfaGrants } from './mfa.js';
 import { registerPasswordGrants } from './password-grant.js';
 import type { OPState } from './state.js';
 import { isRecord } from './util.js';
@@ -15,6 +16,7 @@ function buildProvider(state: OPState): Provider {
   const op = new Provider(state.issuer, configuration(state));
 
   registerPasswordGrants(op, state);
+  registerMfaGrants(op, state);
 
   op.use(async (koaCtx, next) => {
     await next();

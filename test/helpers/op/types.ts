@@ -40,6 +40,15 @@ export interface TestOPOptions {
   pkceRequired?: boolean;
   /** space separated scopes of every resource server; default DEFAULT_RESOURCE_SCOPE */
   resourceScope?: string;
+  /**
+   * How a browser login answers `acr_values` (see step-up.ts): 'honour' (default) logs the user in
+   * again and gives the first asked value the OP supports (`amr` with `mfa` for the PAPE
+   * multi-factor policy); 'ignore' never does (acr stays LOA_PASSWORD); 'auth0' answers the PAPE
+   * policy as Auth0 does, with `amr: ['pwd', 'mfa']` and no `acr` claim.
+   */
+  stepUp?: 'honour' | 'ignore' | 'auth0';
+  /** epoch seconds put in every ID token as `session_expiry` (IPSIE SL1), read at each issue */
+  sessionExpiry?: () => number | undefined;
 }
 
 export interface TestOPCounts {
@@ -94,6 +103,17 @@ export interface TestOP {
   readonly backchannelLogouts: BackchannelLogoutRecord[];
   /** errors behind 500 responses; they are also printed */
   readonly serverErrors: Error[];
+  /**
+   * Auth0's MFA API as the OP keeps it: every mfa_token issued, the codes "sent" for out-of-band
+   * challenges (by oob_code), and the /mfa/challenge requests received.
+   */
+  readonly mfa: {
+    readonly issued: readonly string[];
+    readonly oob: ReadonlyMap<string, { mfaToken: string; bindingCode: string }>;
+    readonly challenges: ReadonlyArray<{ params: Record<string, string>; headers: Record<string, string | string[] | undefined> }>;
+    /** makes every mfa_token issued so far expired */
+    expireAll(): void;
+  };
   /** zeroes counts and empties tokenRequests and backchannelLogouts */
   resetCounts(): void;
   /**
