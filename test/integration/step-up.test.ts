@@ -62,7 +62,9 @@ function advanceClock(seconds: number): void {
   const realNow = Date.now.bind(Date);
   jest.spyOn(Date, 'now').mockImplementation(() => realNow() + seconds * 1000);
 }
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.restoreAllMocks();
+});
 
 async function signedIn(s: Setup): Promise<Browser> {
   const browser = new Browser();
