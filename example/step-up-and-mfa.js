@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import express from 'express';
 import { auth, requiresAuth } from 'express-oidc';
-import { DEMO_MFA_USER, DEMO_USER, startProvider } from './provider.js';
+import { DEMO_MFA_USER, DEMO_USER, oneTimeCode, startProvider } from './provider.js';
 
 const PORT = Number(process.env.PORT ?? 3000);
 const OP_PORT = Number(process.env.OP_PORT ?? 3001);
@@ -83,6 +83,7 @@ app.use((err, req, res, next) => {
     return res.status(401).send(
       page(`<h1>One-time code</h1>
 ${err.retry ? `<p>Wrong code: ${err.attemptsLeft} attempts left.</p>` : ''}
+<p><small>Demo only: ${escape(DEMO_MFA_USER.username)}'s authenticator app shows ${oneTimeCode(DEMO_MFA_USER.otpSecret)}.</small></p>
 <form method="post" action="/login/password">
   <input type="hidden" name="pendingLogin" value="${escape(err.pendingLogin)}">
   <input name="otp" inputmode="numeric" autocomplete="one-time-code" autofocus>
