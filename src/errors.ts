@@ -112,7 +112,7 @@ export class MfaRequiredError extends OidcError {
  */
 export class MfaPendingError extends OidcError {
   /** The pending login's handle: the form's `pendingLogin` field. Useless without this browser's cookie. */
-  readonly pendingLogin: string;
+  declare readonly pendingLogin: string;
   /** Epoch seconds after which the pending login ends. */
   readonly expiresAt: number;
   /** Codes that may still be tried before the pending login ends. */
@@ -123,7 +123,8 @@ export class MfaPendingError extends OidcError {
   constructor(pendingLogin: string, expiresAt: number, attemptsLeft: number, retry: boolean) {
     super('ERR_MFA_REQUIRED', retry ? 'wrong code; try again' : 'enter the one-time code to finish signing in', { status: 401, error: 'mfa_required' });
     this.name = 'MfaPendingError';
-    this.pendingLogin = pendingLogin;
+    // Readable by the app's error handler, but left out of JSON, util.inspect and loggers' error serialisers.
+    Object.defineProperty(this, 'pendingLogin', { value: pendingLogin, enumerable: false, writable: false, configurable: false });
     this.expiresAt = expiresAt;
     this.attemptsLeft = attemptsLeft;
     this.retry = retry;

@@ -185,3 +185,14 @@ describe('a pending MFA login', () => {
     expect((await post(browser, { pendingLogin: handle, otp: totp(SECRET) })).status).toBe(303);
   });
 });
+
+test('the handle is readable by the error handler but not printed by JSON or util.inspect', async () => {
+  const { inspect } = await import('node:util');
+  const browser = new Browser();
+  const { handle } = await startPending(browser);
+  const err = app.errors.at(-1) as MfaPendingError;
+  expect(err.pendingLogin).toBe(handle);
+  expect(JSON.stringify(err)).not.toContain(handle);
+  expect(inspect(err)).not.toContain(handle);
+  expect(String(err)).not.toContain(handle);
+});
