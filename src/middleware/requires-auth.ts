@@ -88,9 +88,10 @@ export function requiresAuth(...args: unknown[]): RequestHandler {
     try {
       const rt = runtimeOf(req);
       const toApi = errorOnRequiredAuth ?? rt.config.errorOnRequiredAuth;
-      const claims = req.oidc.idTokenClaims;
-      if (claims === undefined) return requireLogin(rt, req, res, next, toApi, requirement);
+      if (!req.oidc.isAuthenticated()) return requireLogin(rt, req, res, next, toApi, requirement);
+      // Only a step-up route reads the claims (a plain guard stays a cheap check).
       if (requirement === undefined) return next();
+      const claims = req.oidc.idTokenClaims ?? {};
       const unmet = unmetAssurance(claims, requirement, nowSeconds(), rt.config.clockTolerance);
       if (unmet === undefined) return next();
       requireStepUp(rt, req, res, next, toApi, requirement, unmet);
