@@ -119,9 +119,19 @@ export class MfaPendingError extends OidcError {
   readonly attemptsLeft: number;
   /** True when a code was sent and was wrong. */
   readonly retry: boolean;
+  /**
+   * `otp`: ask for the code of the user's authenticator app (form field `otp`),
+   * or offer to send one (`challenge=oob`); `oob`: a code was sent by SMS,
+   * voice or e-mail (form field `bindingCode`).
+   */
+  readonly codeType: 'otp' | 'oob';
 
-  constructor(pendingLogin: string, expiresAt: number, attemptsLeft: number, retry: boolean) {
-    super('ERR_MFA_REQUIRED', retry ? 'wrong code; try again' : 'enter the one-time code to finish signing in', { status: 401, error: 'mfa_required' });
+  constructor(pendingLogin: string, expiresAt: number, attemptsLeft: number, retry: boolean, codeType: 'otp' | 'oob' = 'otp') {
+    super('ERR_MFA_REQUIRED', retry ? 'wrong code; try again' : codeType === 'oob' ? 'enter the code that was sent to you' : 'enter the one-time code to finish signing in', {
+      status: 401,
+      error: 'mfa_required',
+    });
+    this.codeType = codeType;
     this.name = 'MfaPendingError';
     // Readable by the app's error handler, but left out of JSON, util.inspect and loggers' error serialisers.
     Object.defineProperty(this, 'pendingLogin', { value: pendingLogin, enumerable: false, writable: false, configurable: false });

@@ -113,8 +113,8 @@ async function throttle(rt: Runtime, req: Request, attempt: LoginAttempt): Promi
  * When the OP asks for MFA (`mfa_required`), its `mfa_token` stays on the
  * server: the app's error handler gets `MfaPendingError` (401
  * `ERR_MFA_REQUIRED`) with a `pendingLogin` handle, the browser a cookie
- * binding it, and the form posted back with `pendingLogin` and `otp`
- * completes the login (see `mfaStep`).
+ * binding it, and the form posted back with `pendingLogin` and `otp` (or
+ * `challenge=oob`, then `bindingCode`) completes the login (see `mfaStep`).
  */
 export async function passwordLogin(rt: Runtime, req: Request, res: Response): Promise<void> {
   const { config } = rt;
@@ -164,7 +164,7 @@ export async function passwordLogin(rt: Runtime, req: Request, res: Response): P
     if (err instanceof MfaRequiredError && err.mfaToken.length > 0) {
       log('password login needs MFA; the login is pending');
       const pending = await pendingLogins(rt).start(res, { mfaToken: err.mfaToken, username, appState });
-      throw new MfaPendingError(pending.handle, pending.expiresAt, MAX_CODE_ATTEMPTS, false);
+      throw new MfaPendingError(pending.handle, pending.expiresAt, MAX_CODE_ATTEMPTS, false, 'otp');
     }
     if (isCredentialError(err) || err instanceof MfaRequiredError) {
       log('password login refused');
@@ -178,29 +178,47 @@ export async function passwordLogin(rt: Runtime, req: Request, res: Response): P
   res.redirect(303, appState.returnTo as string);
 }
 
+/** OP answers to `/mfa/challenge` after which the pending login cannot go on. */
+const CHALLENGE_ENDS_LOGIN = new Set(['invalid_grant', 'expired_token', 'too_many_attempts']);
+
 /**
- * The second POST of an MFA login: `pendingLogin` (the handle) and `otp`.
- * The handle must be this browser's (its cookie), unused and unexpired. A
- * right code completes the login into a new session; a wrong one counts
- * (`MfaPendingError` with `retry`, until MAX_CODE_ATTEMPTS, then the pending
- * login ends); an OP outage keeps the pending login for another try.
+ * The second POST of an MFA login: `pendingLogin` (the handle) with either
+ * `otp` (an authenticator app's code), `challenge=oob` (send a code by SMS,
+ * voice or e-mail through Auth0's `/mfa/challenge`), or `bindingCode` (the
+ * code that was sent). The handle must be this browser's (its cookie),
+ * unused and unexpired. A right code completes the login into a new session;
+ * a wrong one counts (`MfaPendingError` with `retry`, until
+ * MAX_CODE_ATTEMPTS, then the pending login ends); an OP outage keeps the
+ * pending login for another try.
  */
 async function mfaStep(rt: Runtime, req: Request, res: Response, form: URLSearchParams, handle: string): Promise<void> {
   const otp = single(form, 'otp', MAX_CODE);
-  if (!otp) throw new OidcError('ERR_BAD_REQUEST', 'password login: "otp" is required with "pendingLogin"', { status: 400 });
+  const bindingCode = single(form, 'bindingCode', MAX_CODE);
+  const challenge = single(form, 'challenge', 16);
+  const given = [otp, bindingCode, challenge].filter((value) => value !== undefined && value.length > 0);
+  if (given.length !== 1 || (challenge !== undefined && challenge !== 'oob')) {
+    throw new OidcError('ERR_BAD_REQUEST', 'password login: "pendingLogin" goes with one of "otp", "bindingCode" or "challenge=oob"', { status: 400 });
+  }
   const pending = pendingLogins(rt);
   const login = await pending.take(req, handle);
 
   try {
     await throttle(rt, req, { ip: clientIp(req), username: login.username, step: 'mfa' });
+    if (bindingCode !== undefined && login.oobCode === undefined) {
+      throw new OidcError('ERR_BAD_REQUEST', 'password login: no code was sent for this sign-in (post "challenge=oob" first)', { status: 400 });
+    }
   } catch (err) {
     await pending.putBack(handle, login);
     throw err;
   }
+  if (challenge !== undefined) return sendOobCode(rt, req, pending, res, handle, login);
 
   let tokens: TokenSet;
   try {
-    tokens = await rt.client.loginWithOtp({ mfaToken: login.mfaToken, otp }, {}, forwardedFor(req));
+    tokens =
+      otp !== undefined
+        ? await rt.client.loginWithOtp({ mfaToken: login.mfaToken, otp }, {}, forwardedFor(req))
+        : await rt.client.loginWithOob({ mfaToken: login.mfaToken, oobCode: login.oobCode as string, bindingCode: bindingCode as string }, {}, forwardedFor(req));
   } catch (err) {
     return wrongCode(pending, res, handle, login, err);
   }
@@ -208,6 +226,30 @@ async function mfaStep(rt: Runtime, req: Request, res: Response, form: URLSearch
   await completeLogin(rt, req, res, tokens, login.appState);
   log('password login with MFA complete');
   res.redirect(303, safeReturnTo(login.appState.returnTo, rt.config.baseURL));
+}
+
+/** Asks the OP to send a code out of band; the answer is the pending login again, now waiting for `bindingCode`. */
+async function sendOobCode(rt: Runtime, req: Request, pending: PendingLogins, res: Response, handle: string, login: PendingLogin): Promise<never> {
+  let oobCode: string | undefined;
+  try {
+    ({ oobCode } = await rt.client.mfaChallenge({ mfaToken: login.mfaToken, challengeType: 'oob' }, forwardedFor(req)));
+  } catch (err) {
+    if (isCredentialError(err) && CHALLENGE_ENDS_LOGIN.has(err.error as string)) {
+      pending.end(res, handle);
+      throw pendingLoginInvalid(err);
+    }
+    await pending.putBack(handle, login);
+    if (!isCredentialError(err)) throw opFailure(err);
+    // e.g. `unsupported_challenge_type`: the user has no such factor; the one-time code still works.
+    throw new OidcError('ERR_BAD_REQUEST', 'password login: no code can be sent for this sign-in', { status: 400, cause: err });
+  }
+  if (oobCode === undefined) {
+    await pending.putBack(handle, login);
+    throw new OidcError('ERR_INVALID_RESPONSE', 'mfa challenge: the OP sent no oob_code', { status: 502 });
+  }
+  log('one-time code sent out of band');
+  await pending.putBack(handle, { ...login, oobCode });
+  throw new MfaPendingError(handle, login.createdAt + PENDING_LOGIN_TTL, MAX_CODE_ATTEMPTS - login.attempts, false, 'oob');
 }
 
 /** What a failed code grant does to the pending login; always throws. */
@@ -226,5 +268,5 @@ async function wrongCode(pending: PendingLogins, res: Response, handle: string, 
   }
   log('wrong one-time code (%d of %d)', attempts, MAX_CODE_ATTEMPTS);
   await pending.putBack(handle, { ...login, attempts });
-  throw new MfaPendingError(handle, login.createdAt + PENDING_LOGIN_TTL, MAX_CODE_ATTEMPTS - attempts, true);
+  throw new MfaPendingError(handle, login.createdAt + PENDING_LOGIN_TTL, MAX_CODE_ATTEMPTS - attempts, true, login.oobCode === undefined ? 'otp' : 'oob');
 }

@@ -23,6 +23,8 @@ export interface PendingLogin {
   attempts: number;
   /** SHA-256 of the browser's binding cookie. */
   binding: string;
+  /** The `oob_code` of a code sent out of band (`/mfa/challenge`), once one was. */
+  oobCode?: string;
 }
 
 /** A pending login as the session store holds it (an expiry in `cookie`, as stores read it for their TTL). */

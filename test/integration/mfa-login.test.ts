@@ -196,3 +196,42 @@ test('the handle is readable by the error handler but not printed by JSON or uti
   expect(inspect(err)).not.toContain(handle);
   expect(String(err)).not.toContain(handle);
 });
+
+describe('a code sent out of band (SMS)', () => {
+  test('challenge=oob sends a code; bindingCode with it completes the login; the oob_code stays on the server', async () => {
+    const browser = new Browser();
+    const { handle } = await startPending(browser);
+    const mfaToken = op.mfa.issued.at(-1) as string;
+    const early = await post(browser, { pendingLogin: handle, bindingCode: '123456' });
+    expect({ status: early.status, code: errorBody(early)?.code }).toEqual({ status: 400, code: 'ERR_BAD_REQUEST' });
+
+    const sent = await post(browser, { pendingLogin: handle, challenge: 'oob' });
+    expect({ status: sent.status, code: errorBody(sent)?.code }).toEqual({ status: 401, code: 'ERR_MFA_REQUIRED' });
+    expect((app.errors.at(-1) as MfaPendingError).codeType).toBe('oob');
+    const [oobCode, challenge] = [...op.mfa.oob.entries()].find(([, c]) => c.mfaToken === mfaToken) ?? [];
+    expect(challenge).toBeDefined();
+    expect(sent.body).not.toContain(oobCode as string);
+    expect(op.mfa.challenges.at(-1)?.headers['auth0-forwarded-for']).toBe('127.0.0.1');
+
+    const wrongCode = challenge?.bindingCode === '000000' ? '111111' : '000000';
+    const retry = await post(browser, { pendingLogin: handle, bindingCode: wrongCode });
+    expect(errorBody(retry)?.code).toBe('ERR_MFA_REQUIRED');
+    expect([(app.errors.at(-1) as MfaPendingError).retry, (app.errors.at(-1) as MfaPendingError).codeType]).toEqual([true, 'oob']);
+
+    const done = await post(browser, { pendingLogin: handle, bindingCode: challenge?.bindingCode as string });
+    expect(done.status).toBe(303);
+    expect(await me(browser)).toEqual({ sub: USERS.bob.sub, amr: ['pwd', 'oob', 'mfa'] });
+  });
+
+  test('a form with two answers, or another challenge type, is a 400', async () => {
+    const browser = new Browser();
+    const { handle } = await startPending(browser);
+    const challengesBefore = op.mfa.challenges.length;
+    for (const form of [{ otp: '123456', bindingCode: '123456' }, { challenge: 'push' }] as Array<Record<string, string>>) {
+      const res = await post(browser, { pendingLogin: handle, ...form });
+      expect({ status: res.status, code: errorBody(res)?.code }).toEqual({ status: 400, code: 'ERR_BAD_REQUEST' });
+    }
+    expect(op.mfa.challenges).toHaveLength(challengesBefore);
+    expect(mfaGrants()).toHaveLength(0);
+  });
+});
