@@ -6,7 +6,7 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, jest, test } from '@jest/globals';
 
-import { MfaPendingError, OidcError } from '../../src/index.js';
+import { MfaPendingError, OidcError, requiresAuth } from '../../src/index.js';
 import type { BrowserResponse } from '../helpers/browser.js';
 import { Browser } from '../helpers/browser.js';
 import { freePort, startApp, type TestApp } from '../helpers/app.js';
@@ -26,6 +26,7 @@ beforeAll(async () => {
   op = await createTestOP({ appBaseURL: `http://127.0.0.1:${port}` });
   app = await startApp(op.issuer, port, { passwordLogin: true }, (express) => {
     express.get('/me', (req, res) => res.json({ sub: req.oidc.user?.sub ?? null, amr: req.oidc.idTokenClaims?.amr ?? null }));
+    express.get('/multi-factor', requiresAuth({ acrValues: 'http://schemas.openid.net/pape/policies/2007/06/multi-factor' }), (_req, res) => res.json({ ok: true }));
   });
 });
 afterAll(async () => {
@@ -234,4 +235,16 @@ describe('a code sent out of band (SMS)', () => {
     expect(op.mfa.challenges).toHaveLength(challengesBefore);
     expect(mfaGrants()).toHaveLength(0);
   });
+});
+
+test("a session from the MFA login satisfies a step-up route asking for the PAPE multi-factor policy (amr has mfa); a password-only one does not", async () => {
+  const mfa = new Browser();
+  const { handle } = await startPending(mfa);
+  await post(mfa, { pendingLogin: handle, otp: totp(SECRET) });
+  expect((await mfa.get(`${app.url}/multi-factor`, { headers: { accept: 'application/json' } })).status).toBe(200);
+
+  const passwordOnly = new Browser();
+  await post(passwordOnly, { username: USERS.alice.username, password: USERS.alice.password });
+  const res = await passwordOnly.get(`${app.url}/multi-factor`, { headers: { accept: 'application/json' } });
+  expect({ status: res.status, code: errorBody(res)?.code }).toEqual({ status: 401, code: 'ERR_STEP_UP_REQUIRED' });
 });
