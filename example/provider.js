@@ -7,7 +7,7 @@
  * Not for production: keys, sessions and grants live in memory and are new
  * at every start.
  */
-import { randomBytes } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import express from 'express';
 import { exportJWK, generateKeyPair } from 'jose';
@@ -24,9 +24,60 @@ export const DEMO_USER = Object.freeze({
   email: 'demo@example.com',
 });
 
+/**
+ * A second account with a one-time-code factor (an authenticator app with
+ * this base32 secret; the login page shows the current code). It signs in
+ * with the password and the code: at the login page, or through the password
+ * grant, which answers `mfa_required` and takes the code with Auth0's
+ * `mfa-otp` grant.
+ */
+export const DEMO_MFA_USER = Object.freeze({
+  sub: 'demo-user-2',
+  username: 'mfa@example.com',
+  password: 'demo-password',
+  name: 'Max Multifactor',
+  nickname: 'max',
+  email: 'mfa@example.com',
+  otpSecret: 'JBSWY3DPEHPK3PXP',
+});
+
+const USERS = [DEMO_USER, DEMO_MFA_USER];
+const PAPE_MULTI_FACTOR = 'http://schemas.openid.net/pape/policies/2007/06/multi-factor';
+const MFA_OTP_GRANT = 'http://auth0.com/oauth/grant-type/mfa-otp';
+
+/** The RFC 6238 code (6 digits, 30 s) of a base32 secret, as authenticator apps show it. */
+export function oneTimeCode(secret, time = Date.now()) {
+  const bits = [...secret].map((c) => 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567'.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const key = Buffer.from(bits.match(/.{8}/g).map((byte) => Number.parseInt(byte, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(time / 30_000)));
+  const mac = createHmac('sha1', key).update(counter).digest();
+  return String((mac.readUInt32BE(mac[19] & 0x0f) & 0x7fffffff) % 1_000_000).padStart(6, '0');
+}
+
+/** This step's code or the previous one (typing takes a moment). */
+const codeMatches = (user, code) => [0, -30_000].some((skew) => oneTimeCode(user.otpSecret, Date.now() + skew) === code);
+
+async function findAccount(_ctx, sub) {
+  const user = USERS.find((u) => u.sub === sub);
+  if (user === undefined) return undefined;
+  return {
+    accountId: sub,
+    claims: async () => ({
+      sub,
+      name: user.name,
+      nickname: user.nickname,
+      email: user.email,
+      email_verified: true,
+      updated_at: 1_700_000_000,
+    }),
+  };
+}
+
 /** What the demo OP knows: its scopes and the claims each one releases. */
 const CLAIMS = {
-  openid: ['sub'],
+  // acr and amr tell the app how the user signed in (step-up routes check them).
+  openid: ['sub', 'acr', 'amr'],
   profile: ['name', 'nickname', 'updated_at'],
   email: ['email', 'email_verified'],
 };
@@ -65,13 +116,16 @@ function loginPage(uid, error) {
   return page(
     'Sign in - demo OpenID Provider',
     `<h1>Sign in to the demo provider</h1>
-<p class="hint">Demo user: <b>${escapeHtml(DEMO_USER.username)}</b> / <b>${escapeHtml(DEMO_USER.password)}</b></p>
+<p class="hint">Demo user: <b>${escapeHtml(DEMO_USER.username)}</b> / <b>${escapeHtml(DEMO_USER.password)}</b><br>
+With a one-time code: <b>${escapeHtml(DEMO_MFA_USER.username)}</b> / <b>${escapeHtml(DEMO_MFA_USER.password)}</b>, code <b>${oneTimeCode(DEMO_MFA_USER.otpSecret)}</b></p>
 ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
 <form method="post" action="/interaction/${escapeHtml(uid)}/login" autocomplete="off">
   <label for="username">Email</label>
   <input id="username" name="username" type="text" autofocus>
   <label for="password">Password</label>
   <input id="password" name="password" type="password">
+  <label for="otp">One-time code (when your account has one)</label>
+  <input id="otp" name="otp" type="text" inputmode="numeric">
   <button type="submit">Sign in</button>
 </form>`,
   );
@@ -99,26 +153,15 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
         client_secret: clientSecret,
         redirect_uris: [`${appBaseURL}/callback`],
         post_logout_redirect_uris: [appBaseURL, `${appBaseURL}/`],
-        grant_types: ['authorization_code', 'refresh_token', TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT],
+        grant_types: ['authorization_code', 'refresh_token', 'password', MFA_OTP_GRANT, TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
     ],
     jwks: { keys: [signingKey] },
-    async findAccount(_ctx, sub) {
-      if (sub !== DEMO_USER.sub) return undefined;
-      return {
-        accountId: sub,
-        claims: async () => ({
-          sub,
-          name: DEMO_USER.name,
-          nickname: DEMO_USER.nickname,
-          email: DEMO_USER.email,
-          email_verified: true,
-          updated_at: 1_700_000_000,
-        }),
-      };
-    },
+    findAccount,
+    // Step-up: a login asked for the multi-factor policy is answered with it when the code was given.
+    acrValues: ['urn:demo:pwd', PAPE_MULTI_FACTOR],
     claims: CLAIMS,
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     // Auth0 names the API a token is for `audience`; oidc-provider calls it a resource indicator.
@@ -183,6 +226,7 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
 
   // Token exchange, session transfer and Token Vault (see docs/token-exchange.md).
   registerTokenExchange(provider, { issuer, signingKey, accessTokenTTL });
+  registerPasswordGrants(provider);
 
   const app = express();
   app.disable('x-powered-by');
@@ -199,11 +243,12 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
   app.post('/interaction/:uid/login', express.urlencoded({ extended: false, limit: '4kb' }), async (req, res, next) => {
     try {
       const details = await provider.interactionDetails(req, res);
-      const { username, password } = req.body ?? {};
-      if (username !== DEMO_USER.username || password !== DEMO_USER.password) {
-        return res.type('html').send(loginPage(details.uid, 'Wrong email or password.'));
-      }
-      await provider.interactionFinished(req, res, { login: { accountId: DEMO_USER.sub } }, { mergeWithLastSubmission: false });
+      const { username, password, otp } = req.body ?? {};
+      const user = USERS.find((u) => u.username === username && u.password === password);
+      if (user === undefined) return res.type('html').send(loginPage(details.uid, 'Wrong email or password.'));
+      if (user.otpSecret !== undefined && !codeMatches(user, otp)) return res.type('html').send(loginPage(details.uid, 'Enter the current one-time code.'));
+      const level = user.otpSecret === undefined ? { acr: 'urn:demo:pwd', amr: ['pwd'] } : { acr: PAPE_MULTI_FACTOR, amr: ['pwd', 'otp', 'mfa'] };
+      await provider.interactionFinished(req, res, { login: { accountId: user.sub, ...level } }, { mergeWithLastSubmission: false });
     } catch (err) {
       next(err);
     }
@@ -242,4 +287,67 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * The password grant (for the app's password login route) and Auth0's
+ * `mfa-otp` grant: the MFA user's password answers `mfa_required` with an
+ * `mfa_token` (kept here for 10 minutes, one use), which the grant redeems
+ * with the current code.
+ */
+function registerPasswordGrants(provider) {
+  const pending = new Map();
+  const issue = async (ctx, user, scope, amr) => {
+    const { client } = ctx.oidc;
+    const scopes = String(scope ?? 'openid').split(' ').filter((s) => ['openid', 'profile', 'email', 'offline_access'].includes(s));
+    const grant = new provider.Grant({ accountId: user.sub, clientId: client.clientId });
+    grant.addOIDCScope(scopes.join(' '));
+    const grantId = await grant.save();
+    const account = await findAccount(ctx, user.sub);
+    ctx.oidc.entity('Account', account);
+    const at = new provider.AccessToken({ accountId: user.sub, client, grantId, gty: 'password', scope: scopes.join(' ') });
+    const body = { access_token: await at.save(), token_type: 'Bearer', expires_in: at.expiration, scope: scopes.join(' ') };
+    if (scopes.includes('offline_access')) {
+      const rt = new provider.RefreshToken({ accountId: user.sub, client, grantId, gty: 'password', scope: scopes.join(' '), rotations: 0 });
+      body.refresh_token = await rt.save();
+    }
+    const idToken = new provider.IdToken(await account.claims(), { ctx });
+    idToken.scope = scopes.join(' ');
+    // The ID token says how the user signed in: a password, or a password and a one-time code.
+    idToken.set('amr', amr);
+    idToken.set('auth_time', Math.floor(Date.now() / 1000));
+    if (amr.includes('mfa')) idToken.set('acr', PAPE_MULTI_FACTOR);
+    body.id_token = await idToken.issue({ use: 'idtoken' });
+    ctx.body = body;
+  };
+  const refuse = (ctx, status, error, error_description) => {
+    ctx.status = status;
+    ctx.body = { error, error_description };
+  };
+  provider.registerGrantType(
+    'password',
+    async (ctx) => {
+      const { username, password, scope } = ctx.oidc.params;
+      const user = USERS.find((u) => u.username === username && u.password === password);
+      if (user === undefined) return refuse(ctx, 403, 'invalid_grant', 'Wrong email or password.');
+      if (user.otpSecret === undefined) return issue(ctx, user, scope, ['pwd']);
+      const mfaToken = randomBytes(24).toString('base64url');
+      pending.set(mfaToken, { user, scope, expiresAt: Date.now() + 600_000 });
+      ctx.status = 403;
+      ctx.body = { error: 'mfa_required', error_description: 'Multifactor authentication required', mfa_token: mfaToken };
+    },
+    ['username', 'password', 'scope', 'audience'],
+  );
+  provider.registerGrantType(
+    MFA_OTP_GRANT,
+    async (ctx) => {
+      const { mfa_token: mfaToken, otp } = ctx.oidc.params;
+      const login = pending.get(mfaToken);
+      if (login === undefined || login.expiresAt <= Date.now()) return refuse(ctx, 403, login ? 'expired_token' : 'invalid_grant', 'mfa_token is invalid or expired');
+      if (!codeMatches(login.user, otp)) return refuse(ctx, 403, 'invalid_grant', 'Invalid otp_code.');
+      pending.delete(mfaToken);
+      await issue(ctx, login.user, login.scope, ['pwd', 'otp', 'mfa']);
+    },
+    ['mfa_token', 'otp'],
+  );
 }

@@ -26,6 +26,11 @@ export type ErrorCode =
   | 'ERR_LOGOUT_UNSUPPORTED'
   | 'ERR_NOT_AUTHENTICATED'
   | 'ERR_FORBIDDEN_CLAIM'
+  | 'ERR_STEP_UP_REQUIRED'
+  | 'ERR_STEP_UP_FAILED'
+  | 'ERR_SESSION_EXPIRED'
+  | 'ERR_PENDING_LOGIN_INVALID'
+  | 'ERR_LOGIN_THROTTLED'
   | 'ERR_REFRESH_FAILED'
   | 'ERR_REFRESH_UNAVAILABLE'
   | 'ERR_REFRESH_LOCK_TIMEOUT'
@@ -157,6 +162,56 @@ export class MfaRequiredError extends OidcError {
   // Keep the MFA token out of JSON renderings and logs of the error.
   toJSON(): Record<string, unknown> {
     return { name: this.name, code: this.code, message: this.message, error: this.error };
+  }
+}
+
+/**
+ * The password login route's answer when the OP asks for a second factor:
+ * the OP's `mfa_token` stays on the server, and the browser holds a
+ * short-lived pending login bound to it by a cookie. Render a form that
+ * posts `pendingLogin` (this handle) and `otp` (the one-time code) to the
+ * same route; the login then completes into a session.
+ */
+export class MfaPendingError extends OidcError {
+  /** The pending login's handle: the form's `pendingLogin` field. Useless without this browser's cookie. */
+  declare readonly pendingLogin: string;
+  /** Epoch seconds after which the pending login ends. */
+  readonly expiresAt: number;
+  /** Codes that may still be tried before the pending login ends. */
+  readonly attemptsLeft: number;
+  /** True when a code was sent and was wrong. */
+  readonly retry: boolean;
+  /**
+   * `otp`: ask for the code of the user's authenticator app (form field `otp`),
+   * or offer to send one (`challenge=oob`); `oob`: a code was sent by SMS,
+   * voice or e-mail (form field `bindingCode`).
+   */
+  readonly codeType: 'otp' | 'oob';
+
+  constructor(pendingLogin: string, expiresAt: number, attemptsLeft: number, retry: boolean, codeType: 'otp' | 'oob' = 'otp') {
+    super('ERR_MFA_REQUIRED', retry ? 'wrong code; try again' : codeType === 'oob' ? 'enter the code that was sent to you' : 'enter the one-time code to finish signing in', {
+      status: 401,
+      error: 'mfa_required',
+    });
+    this.codeType = codeType;
+    this.name = 'MfaPendingError';
+    // Readable by the app's error handler, but left out of JSON, util.inspect and loggers' error serialisers.
+    Object.defineProperty(this, 'pendingLogin', { value: pendingLogin, enumerable: false, writable: false, configurable: false });
+    this.expiresAt = expiresAt;
+    this.attemptsLeft = attemptsLeft;
+    this.retry = retry;
+  }
+}
+
+/**
+ * The IdP's session ceiling (the ID token's `session_expiry`, IPSIE SL1) has
+ * passed: the session is over whatever its activity or refresh token, and no
+ * refresh was attempted. The user must sign in again.
+ */
+export class SessionExpiredError extends OidcError {
+  constructor(message = 'the session reached the end the identity provider set for it (session_expiry); sign in again') {
+    super('ERR_SESSION_EXPIRED', message, { status: 401 });
+    this.name = 'SessionExpiredError';
   }
 }
 

@@ -5,7 +5,7 @@
 import './context/index.js';
 
 export { auth, requiresAuth, claimCheck, claimEquals, claimIncludes, attemptSilentLogin } from './middleware/index.js';
-export type { AuthMiddleware, RequiresAuthOptions, ClaimChecker, ClaimValue, AttemptSilentLoginOptions } from './middleware/index.js';
+export type { AuthMiddleware, RequiresAuthOptions, RequiresLoginCheck, ClaimChecker, ClaimValue, AttemptSilentLoginOptions } from './middleware/index.js';
 export { AuthClient, ClientCredentials } from './client/index.js';
 export type * from './client/index.js';
 export type * from './config/types.js';
@@ -21,7 +21,7 @@ export type {
 } from './context/index.js';
 export type * from './migration-types.js';
 export type { LogoutOptions, CallbackOptions } from './routes/index.js';
-export { OidcError, MfaRequiredError, isOidcError, type ErrorCode, type OidcErrorOptions } from './errors.js';
+export { OidcError, MfaRequiredError, MfaPendingError, SessionExpiredError, isOidcError, type ErrorCode, type OidcErrorOptions } from './errors.js';
 export { MemoryStore, GuardedStore, MemoryLogoutIndex, type LogoutIndex, type OidcSession } from './session/index.js';
 export { MemoryRefreshLock, type RefreshLock, type ReleaseLock, type RefreshFailure, type RefreshOptions, type AccessTokenData } from './refresh/index.js';
 export { RedisRefreshLock } from './refresh/redis-lock.js';

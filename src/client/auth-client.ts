@@ -9,6 +9,18 @@ import { loginWithPassword } from './grants/password.js';
 import { refreshToken } from './grants/refresh-token.js';
 import type { IdTokenClaims, IdTokenValidationOptions } from './id-token.js';
 import { endSessionUrl } from './logout.js';
+import {
+  loginWithOob,
+  loginWithOtp,
+  loginWithRecoveryCode,
+  mfaChallenge,
+  type LoginWithOobRequest,
+  type LoginWithOtpRequest,
+  type LoginWithRecoveryCodeRequest,
+  type MfaChallengeRequest,
+  type MfaChallengeResponse,
+  type RecoveryCodeTokenSet,
+} from './mfa/index.js';
 import type { LogoutTokenClaims } from './logout-token.js';
 import { pushedAuthorization } from './par.js';
 import type {
@@ -40,6 +52,7 @@ import { fetchUserInfo } from './userinfo.js';
 
 export type * from './requests.js';
 export type * from './token-exchange/requests.js';
+export type { LoginWithOobRequest, LoginWithOtpRequest, LoginWithRecoveryCodeRequest, MfaChallengeRequest, MfaChallengeResponse, RecoveryCodeTokenSet } from './mfa/index.js';
 
 /**
  * The protocol core: discovery, every grant of the Auth0 Authentication API,
@@ -177,6 +190,71 @@ export class AuthClient {
    */
   async refreshToken(body: RefreshTokenRequest, validation?: SessionBoundValidation, request?: RequestOptions): Promise<TokenSet> {
     return refreshToken(this.#core, body, validation, request);
+  }
+
+  // ---- Auth0's MFA API: finishing an `mfa_required` answer ------------------
+
+  /**
+   * Starts a second factor for the `mfa_token` of an `mfa_required` answer
+   * (Auth0's `/mfa/challenge`): `otp` needs no more than the user's code;
+   * `oob` sends a code (or a push) and returns the `oobCode` for `loginWithOob`.
+   *
+   * @example
+   * ```ts
+   * const { challengeType, oobCode } = await client.mfaChallenge({ mfaToken, challengeType: 'oob', authenticatorId: 'sms|dev_123' });
+   * ```
+   */
+  async mfaChallenge(body: MfaChallengeRequest, request?: RequestOptions): Promise<MfaChallengeResponse> {
+    return mfaChallenge(this.#core, body, request);
+  }
+
+  /**
+   * Finishes an `mfa_required` login with a one-time code from an
+   * authenticator app (grant `http://auth0.com/oauth/grant-type/mfa-otp`).
+   * The ID token is validated like every other.
+   *
+   * @example
+   * ```ts
+   * try {
+   *   await client.loginWithPassword({ username, password, scope: 'openid' });
+   * } catch (err) {
+   *   if (!(err instanceof MfaRequiredError)) throw err;
+   *   const tokens = await client.loginWithOtp({ mfaToken: err.mfaToken, otp: '123456' });
+   * }
+   * ```
+   */
+  async loginWithOtp(body: LoginWithOtpRequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenSet> {
+    return loginWithOtp(this.#core, body, validation, request);
+  }
+
+  /**
+   * Finishes an `mfa_required` login with an out-of-band challenge (grant
+   * `http://auth0.com/oauth/grant-type/mfa-oob`): the `oobCode` of
+   * `mfaChallenge`, and the `bindingCode` the user received when its
+   * `bindingMethod` is `prompt`.
+   *
+   * @example
+   * ```ts
+   * const { oobCode } = await client.mfaChallenge({ mfaToken, challengeType: 'oob' });
+   * const tokens = await client.loginWithOob({ mfaToken, oobCode, bindingCode: codeFromSms });
+   * ```
+   */
+  async loginWithOob(body: LoginWithOobRequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<TokenSet> {
+    return loginWithOob(this.#core, body, validation, request);
+  }
+
+  /**
+   * Finishes an `mfa_required` login with a recovery code (grant
+   * `http://auth0.com/oauth/grant-type/mfa-recovery-code`); the result's
+   * `recoveryCode` replaces the used one: show it to the user.
+   *
+   * @example
+   * ```ts
+   * const { recoveryCode, ...tokens } = await client.loginWithRecoveryCode({ mfaToken, recoveryCode: typed });
+   * ```
+   */
+  async loginWithRecoveryCode(body: LoginWithRecoveryCodeRequest, validation?: IdTokenValidationOptions, request?: RequestOptions): Promise<RecoveryCodeTokenSet> {
+    return loginWithRecoveryCode(this.#core, body, validation, request);
   }
 
   /**

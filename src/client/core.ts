@@ -87,7 +87,8 @@ export class ClientCore {
     return client.clientSecret ?? ((client.clientID ?? this.clientID) === this.clientID ? this.#clientSecret : undefined);
   }
 
-  async #clientAuth(clientID: string, secret: string | undefined): Promise<oidc.ClientAuth> {
+  /** openid-client's client authentication of `clientID` (for the token endpoint, and Auth0's `/mfa/challenge`). */
+  async clientAuth(clientID: string, secret: string | undefined): Promise<oidc.ClientAuth> {
     switch (this.authMethod(clientID, secret)) {
       case 'client_secret_basic':
         // Our encoder, not openid-client's: see client-secret-basic.ts.
@@ -127,7 +128,7 @@ export class ClientCore {
         // Token, PAR, revocation and userinfo requests then go to the OP's mtls_endpoint_aliases.
         ...(this.transport.mtls ? { use_mtls_endpoint_aliases: true } : {}),
       },
-      await this.#clientAuth(clientID, secret),
+      await this.clientAuth(clientID, secret),
     );
     config.timeout = this.#timeout / 1000;
     if (this.#insecure) oidc.allowInsecureRequests(config);

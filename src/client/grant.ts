@@ -19,7 +19,10 @@ export function failure(err: unknown, what: string, signal: AbortSignal | undefi
   return toOidcError(err, what, invalidCode);
 }
 
-/** Sends a token endpoint grant by `client` and validates what comes back. */
+/**
+ * Sends a token endpoint grant by `client` and validates what comes back;
+ * `extraFields` may read fields of the answer a `TokenSet` has no place for.
+ */
 export async function grant(
   core: ClientCore,
   grantType: string,
@@ -27,8 +30,10 @@ export async function grant(
   client: ClientOverrides,
   validation: SessionBoundValidation | undefined,
   request: RequestOptions | undefined,
+  extraFields?: (response: Record<string, unknown>) => void,
 ): Promise<TokenSet> {
   const { response, server } = await sendGrant(core, grantType, params, client, request);
+  extraFields?.(response as unknown as Record<string, unknown>);
   // A refreshed ID token may repeat the nonce of the login it continues (OIDC Core 12.2).
   const checks = grantType === 'refresh_token' ? { ...validation, refreshed: true } : validation;
   return finish(core, response, server, client.clientID ?? core.clientID, checks);
@@ -83,9 +88,13 @@ const GRANT_NAMES: Record<string, string> = {
   'urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token': 'federated-connection-access-token',
 };
 
+const AUTH0_GRANT_PREFIX = 'http://auth0.com/oauth/grant-type/';
+
 /** Names a grant for messages and logs. */
 export function grantName(grantType: string): string {
-  return GRANT_NAMES[grantType] ?? grantType;
+  const named = GRANT_NAMES[grantType];
+  if (named !== undefined) return named;
+  return grantType.startsWith(AUTH0_GRANT_PREFIX) ? grantType.slice(AUTH0_GRANT_PREFIX.length) : grantType;
 }
 
 /**

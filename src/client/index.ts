@@ -16,6 +16,14 @@ export type {
   SessionBoundValidation,
 } from './auth-client.js';
 export type * from './token-exchange/requests.js';
+export type {
+  MfaChallengeRequest,
+  MfaChallengeResponse,
+  LoginWithOtpRequest,
+  LoginWithOobRequest,
+  LoginWithRecoveryCodeRequest,
+  RecoveryCodeTokenSet,
+} from './mfa/index.js';
 export type { IdTokenValidationOptions, IdTokenClaims } from './id-token.js';
 export type { TokenSet } from './token-set.js';
 export type { LogoutTokenClaims } from './logout-token.js';

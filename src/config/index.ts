@@ -190,7 +190,12 @@ function normalize(r: Record<string, unknown>): Record<string, unknown> {
   r.passwordLogin =
     pwd === false
       ? false
-      : { realm: (pwd as Record<string, unknown>).realm, audience: (pwd as Record<string, unknown>).audience, scope: (pwd as Record<string, unknown>).scope };
+      : {
+          realm: (pwd as Record<string, unknown>).realm,
+          audience: (pwd as Record<string, unknown>).audience,
+          scope: (pwd as Record<string, unknown>).scope,
+          throttle: (pwd as Record<string, unknown>).throttle,
+        };
   const dpop = r.useDPoP;
   r.useDPoP =
     dpop === false

@@ -160,6 +160,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'passwordLogin.realm', defaultText: '(none)', describe: 'Auth0 database connection of the password-realm grant.', check: checks.string },
   { path: 'passwordLogin.audience', defaultText: '(none)', describe: 'API the password login asks a token for.', check: checks.string },
   { path: 'passwordLogin.scope', defaultText: '(none)', describe: 'Scope of the password login.', check: checks.string },
+  { path: 'passwordLogin.throttle', defaultText: '(none)', describe: 'Hook `({ ip, username, step }, req) => boolean`, per IP and username; false answers 429 `ERR_LOGIN_THROTTLED`.', check: checks.function },
   { path: 'useDPoP', default: false, defaultText: 'false', describe: 'Bind tokens to a DPoP key (`true` or `{ keyPair, alg }`).', check: checks.either(checks.boolean, checks.object) },
   { path: 'useDPoP.keyPair', defaultText: 'generated per instance', describe: 'The `CryptoKeyPair` DPoP proofs are signed with.', check: (v) => (typeof v === 'object' && v !== null && 'privateKey' in v && 'publicKey' in v ? undefined : 'a CryptoKeyPair') },
   { path: 'useDPoP.alg', defaultText: "'ES256'", describe: 'Algorithm of a generated DPoP key.', check: checks.oneOf('ES256', 'ES384', 'EdDSA', 'PS256', 'RS256') },

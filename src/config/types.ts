@@ -141,6 +141,36 @@ export interface DPoPOptions {
   alg?: 'ES256' | 'ES384' | 'EdDSA' | 'PS256' | 'RS256';
 }
 
+/** One attempt at the password login route, as the throttle hook sees it. */
+export interface LoginAttempt {
+  /** `req.ip` (Express's `trust proxy` applies); the empty string when unknown. */
+  ip: string;
+  /** The username as typed (for the MFA step: the one the pending login started with). */
+  username: string;
+  /** `password` for a username and password, `mfa` for a one-time code. */
+  step: 'password' | 'mfa';
+}
+
+/**
+ * Called before each attempt at the password login route, before the OP is
+ * asked: resolve `false` to refuse it with 429 `ERR_LOGIN_THROTTLED`. Count
+ * attempts per `ip` and per `username` (a rate limiter's `consume()`); an
+ * error it throws goes to Express's error handling.
+ */
+export type LoginThrottle = (attempt: LoginAttempt, req: Request) => boolean | Promise<boolean>;
+
+/** `passwordLogin` as an object. */
+export interface PasswordLoginOptions {
+  /** Auth0 database connection: sends the password-realm grant with this realm. */
+  realm?: string;
+  /** API the access token is for (default `authorizationParams.audience`). */
+  audience?: string;
+  /** Scopes to ask for (default `authorizationParams.scope`); `openid` is always added. */
+  scope?: string;
+  /** Refuses attempts before they reach the OP (see `LoginThrottle`); default: none. */
+  throttle?: LoginThrottle;
+}
+
 /** Options of `auth()`. Env vars fill the five connection options when they are absent. */
 export interface AuthOptions extends TransportOptions {
   issuerBaseURL?: string;
@@ -204,7 +234,12 @@ export interface AuthOptions extends TransportOptions {
   revokeOnLogout?: boolean;
   /** Accept OIDC back-channel logout tokens at `routes.backchannelLogout`. Default false. */
   backchannelLogout?: boolean | BackchannelLogoutOptions;
-  passwordLogin?: boolean | { realm?: string; audience?: string; scope?: string };
+  /**
+   * Mounts `POST routes.passwordLogin` (Resource Owner Password grant, or
+   * Auth0's password-realm grant), finishing an `mfa_required` answer with a
+   * one-time code. Default false.
+   */
+  passwordLogin?: boolean | PasswordLoginOptions;
   useDPoP?: boolean | DPoPOptions;
 }
 
@@ -266,6 +301,6 @@ export interface Config {
         isLoggedOut: BackchannelLogoutOptions['isLoggedOut'];
         onLogin: BackchannelLogoutOptions['onLogin'];
       };
-  passwordLogin: false | { realm: string | undefined; audience: string | undefined; scope: string | undefined };
+  passwordLogin: false | { realm: string | undefined; audience: string | undefined; scope: string | undefined; throttle: LoginThrottle | undefined };
   useDPoP: false | { keyPair: CryptoKeyPair | undefined; alg: NonNullable<DPoPOptions['alg']> };
 }

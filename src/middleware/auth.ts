@@ -8,6 +8,7 @@ import type { AuthOptions, Config } from '../config/types.js';
 import { attachContext } from '../context/attach.js';
 import { Refresher } from '../refresh/index.js';
 import { routeTable } from '../routes/index.js';
+import { warnOnPermissiveTrustProxy } from '../routes/trust-proxy-warning.js';
 import type { Runtime } from '../runtime.js';
 import { Sessions } from '../session/index.js';
 import { MemoryLogoutIndex } from '../session/logout-index.js';
@@ -137,7 +138,13 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
           endIfLoggedOut(rt, isLoggedOut, req, res).then(() => afterSession(req, res, next), next);
         };
 
+  // Express settings are known from the first request on; the check runs once.
+  let firstRequest = config.passwordLogin !== false;
   const middleware = (req: Request, res: Response, next: NextFunction): void => {
+    if (firstRequest) {
+      firstRequest = false;
+      warnOnPermissiveTrustProxy(req);
+    }
     attachContext(req, res, next, rt);
     // A browser over the transaction-cookie budget (logins started in parallel) is brought back under it.
     rt.transactions.prune(req, res);

@@ -5,8 +5,9 @@ import type { AuthClient, SessionBoundValidation } from '../client/auth-client.j
 import type { TokenSet } from '../client/token-set.js';
 import type { Config } from '../config/types.js';
 import { debug } from '../debug.js';
-import { OidcError, type ErrorCode } from '../errors.js';
+import { OidcError, SessionExpiredError, type ErrorCode } from '../errors.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
+import { pastCeiling } from '../session/ceiling.js';
 import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
 import { acquireLock, processRefreshLock, withLock, type LockKeeper, type RefreshFailure, type RefreshLock } from './lock.js';
 import { apiKey, apiTokensOf, withApiToken, type ApiToken } from './api-tokens.js';
@@ -160,6 +161,8 @@ export class Refresher {
   async fresh(req: Request, options: RefreshOptions = {}): Promise<AccessTokenData> {
     const data = req.session?.oidc;
     if (data === undefined) throw notAuthenticated();
+    // Past the IdP's session ceiling no grant is sent: the session is over.
+    if (pastCeiling(data.session_expiry)) throw new SessionExpiredError();
     if (this.#pending.size > 0) this.#adoptPending(req, data);
     if (options.audience !== undefined) return this.#forApi(req, data, options.audience, options);
     if (options.scope !== undefined) return this.#reduced(req, data, options);

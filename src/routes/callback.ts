@@ -1,4 +1,5 @@
 import type { Request, Response } from 'express';
+import { acrSatisfied, stepUpFailed } from '../assurance/index.js';
 import type { TokenSet } from '../client/token-set.js';
 import { paramStrings } from '../config/params.js';
 import { debug } from '../debug.js';
@@ -138,6 +139,8 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
     return res.redirect(returnTo);
   }
   log('code exchanged; ID token valid');
+  // A step-up login the OP answered without the asked acr grants nothing (and sends no one round again).
+  if (tx.requiredAcr !== undefined && !acrSatisfied(tokens.idTokenClaims ?? {}, tx.requiredAcr)) throw stepUpFailed();
   await completeLogin(rt, req, res, tokens, tx.appState);
   clearSilentLoginMark(req, res, config);
   if (req.session !== undefined) req.session.oidcFinishedLogin = { state: tx.state, returnTo };

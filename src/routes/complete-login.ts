@@ -3,6 +3,7 @@ import type { TokenSet } from '../client/token-set.js';
 import type { SessionTokens } from '../config/types.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
+import { sessionCeiling } from '../session/ceiling.js';
 
 /**
  * Turns a validated token set into a signed-in session: `afterCallback` may
@@ -13,6 +14,8 @@ export async function completeLogin(rt: Runtime, req: Request, res: Response, to
   if (tokens.idToken === undefined || tokens.idTokenClaims === undefined) {
     throw new OidcError('ERR_ID_TOKEN_INVALID', 'ID token invalid: the OP returned none', { status: 400 });
   }
+  // The IdP's ceiling comes from the validated ID token, whatever afterCallback keeps.
+  const ceiling = sessionCeiling(tokens.idTokenClaims);
   let stored: SessionTokens = { id_token: tokens.idToken, access_token: tokens.accessToken, token_type: tokens.tokenType };
   if (tokens.expiresAt !== undefined) stored.expires_at = tokens.expiresAt;
   if (tokens.refreshToken !== undefined) stored.refresh_token = tokens.refreshToken;
@@ -25,7 +28,7 @@ export async function completeLogin(rt: Runtime, req: Request, res: Response, to
       throw new OidcError('ERR_CONFIG_INVALID', 'afterCallback must return the session object (with id_token)', { status: 500 });
     }
   }
-  await rt.sessions.establish(req, res, stored);
+  await rt.sessions.establish(req, res, stored, ceiling);
 
   if (rt.logoutIndex !== undefined) {
     const claims = tokens.idTokenClaims;

@@ -26,12 +26,18 @@ function toParams(source: AuthorizationParams): Record<string, string> {
   return params;
 }
 
+/** What a step-up login must prove when it comes back (not settable through `res.oidc.login`). */
+export interface StepUpLogin {
+  /** The ID token's `acr` (or Auth0's `amr` form) must be one of these. */
+  requiredAcr?: readonly string[];
+}
+
 /**
  * Starts a login: authorization code flow with PKCE (S256), `state` and
  * `nonce`, remembered in a signed transaction cookie; through PAR when
  * configured. Redirects the browser to the OP.
  */
-export async function login(rt: Runtime, req: Request, res: Response, options: LoginOptions = {}): Promise<void> {
+export async function login(rt: Runtime, req: Request, res: Response, options: LoginOptions = {}, stepUp: StepUpLogin = {}): Promise<void> {
   const { config } = rt;
   const merged: AuthorizationParams = { ...config.authorizationParams, ...options.authorizationParams };
   if (merged.response_type !== 'code') {
@@ -68,6 +74,7 @@ export async function login(rt: Runtime, req: Request, res: Response, options: L
   if (params.response_mode !== undefined) tx.responseMode = params.response_mode;
   if (options.silent === true) tx.silent = true;
   if (redirectUri !== undefined) tx.redirectUri = redirectUri;
+  if (stepUp.requiredAcr !== undefined) tx.requiredAcr = [...stepUp.requiredAcr];
 
   const url = await rt.client.authorizationUrl(params, config.pushedAuthorizationRequests);
   // The cookie is written only once the OP accepted the request (PAR), so failures leave nothing behind.

@@ -1,9 +1,13 @@
 import type { Request, Response } from 'express';
+import type { TokenSet } from '../client/token-set.js';
 import { debug } from '../debug.js';
-import { MfaRequiredError, OidcError } from '../errors.js';
+import { MfaPendingError, MfaRequiredError, OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { completeLogin } from './complete-login.js';
 import { readForm, single } from './form.js';
+import { clientIp, forwardedFor, isCredentialError, opFailure, throttle } from './login-attempt.js';
+import { mfaStep, pendingLogins } from './mfa-step.js';
+import { MAX_CODE_ATTEMPTS } from './pending-login.js';
 import { safeReturnTo } from './return-to.js';
 
 const log = debug('password-login');
@@ -11,19 +15,18 @@ const log = debug('password-login');
 const MAX_USERNAME = 512;
 const MAX_PASSWORD = 1_024;
 const MAX_RETURN_TO = 2_048;
-
-/** OP answers that mean "these credentials do not sign anyone in" (Auth0 has used both). */
-const WRONG_CREDENTIALS = new Set(['invalid_grant', 'invalid_user_password']);
+const MAX_HANDLE = 64;
 
 /** `Sec-Fetch-Site` values of a form posted from the app's own pages (or typed by the user). */
 const SAME_SITE_FETCH = new Set(['same-origin', 'none']);
 
 /**
  * One answer for every credential failure, so the response never tells
- * whether the user exists.
+ * whether the user exists or what the OP said; the OP's answer stays in
+ * `cause` (`cause.error`, e.g. `too_many_attempts`) for the app's log.
  */
-function loginFailed(): OidcError {
-  return new OidcError('ERR_LOGIN_FAILED', 'wrong username or password', { status: 401, error: 'invalid_grant' });
+function loginFailed(cause?: OidcError): OidcError {
+  return new OidcError('ERR_LOGIN_FAILED', 'wrong username or password', { status: 401, ...(cause === undefined ? {} : { cause }) });
 }
 
 /**
@@ -51,9 +54,14 @@ function checkSameOrigin(req: Request, baseURL: string): void {
  * The user's IP (`req.ip`, so Express's `trust proxy` applies) goes to the OP
  * as `auth0-forwarded-for` for its brute-force protection. Success creates the
  * same session as `/callback` and redirects (303) to `returnTo` on the app's
- * origin. Wrong credentials get one generic 401 (`ERR_LOGIN_FAILED`), whether
- * or not the user exists; an OP asking for MFA passes `MfaRequiredError`
- * (with `mfaToken`) to the app's error handler, and nothing is stored.
+ * origin. Every credential failure (wrong password, unknown or blocked user,
+ * too many attempts, ...) gets one generic 401 `ERR_LOGIN_FAILED`.
+ *
+ * When the OP asks for MFA (`mfa_required`), its `mfa_token` stays on the
+ * server: the app's error handler gets `MfaPendingError` (401
+ * `ERR_MFA_REQUIRED`) with a `pendingLogin` handle, the browser a cookie
+ * binding it, and the form posted back with `pendingLogin` and `otp` (or
+ * `challenge=oob`, then `bindingCode`) completes the login (see `mfaStep`).
  */
 export async function passwordLogin(rt: Runtime, req: Request, res: Response): Promise<void> {
   const { config } = rt;
@@ -61,6 +69,9 @@ export async function passwordLogin(rt: Runtime, req: Request, res: Response): P
   checkSameOrigin(req, config.baseURL);
 
   const form = await readForm(req);
+  const handle = single(form, 'pendingLogin', MAX_HANDLE);
+  if (handle !== undefined) return mfaStep(rt, req, res, form, handle);
+
   const username = single(form, 'username', MAX_USERNAME);
   const password = single(form, 'password', MAX_PASSWORD);
   const requestedReturnTo = single(form, 'returnTo', MAX_RETURN_TO);
@@ -82,7 +93,8 @@ export async function passwordLogin(rt: Runtime, req: Request, res: Response): P
   const scopes = (scope ?? config.authorizationParams.scope).split(' ').filter(Boolean);
   if (!scopes.includes('openid')) scopes.unshift('openid');
 
-  let tokens;
+  await throttle(rt, req, { ip: clientIp(req), username, step: 'password' });
+  let tokens: TokenSet;
   try {
     tokens = await rt.client.loginWithPassword(
       {
@@ -93,18 +105,19 @@ export async function passwordLogin(rt: Runtime, req: Request, res: Response): P
         ...(realm === undefined ? {} : { realm }),
       },
       {},
-      typeof req.ip === 'string' && req.ip.length > 0 ? { headers: { 'auth0-forwarded-for': req.ip } } : {},
+      forwardedFor(req),
     );
   } catch (err) {
-    if (err instanceof MfaRequiredError) {
-      log('password login needs MFA');
-      throw err;
+    if (err instanceof MfaRequiredError && err.mfaToken.length > 0) {
+      log('password login needs MFA; the login is pending');
+      const pending = await pendingLogins(rt).start(res, { mfaToken: err.mfaToken, username, appState });
+      throw new MfaPendingError(pending.handle, pending.expiresAt, MAX_CODE_ATTEMPTS, false, 'otp');
     }
-    if (err instanceof OidcError && err.code === 'ERR_OP_ERROR' && err.error !== undefined && WRONG_CREDENTIALS.has(err.error)) {
+    if (isCredentialError(err) || err instanceof MfaRequiredError) {
       log('password login refused');
-      throw loginFailed();
+      throw loginFailed(err);
     }
-    throw err;
+    throw opFailure(err);
   }
 
   await completeLogin(rt, req, res, tokens, appState);

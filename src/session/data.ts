@@ -10,6 +10,8 @@ export interface OidcSession extends SessionTokens {
   last_seen: number;
   /** Epoch seconds the access token was issued (to cap the refresh leeway for short-lived tokens). */
   issued_at?: number;
+  /** Epoch seconds the IdP's session ends (the ID token's `session_expiry`): the session ends then, whatever else. */
+  session_expiry?: number;
 }
 
 declare module 'express-session' {

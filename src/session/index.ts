@@ -85,8 +85,11 @@ export class Sessions {
     loading = false;
   }
 
-  /** Starts a signed-in session under a new id (no session fixation). */
-  async establish(req: Request, res: Response, tokens: SessionTokens): Promise<void> {
+  /**
+   * Starts a signed-in session under a new id (no session fixation);
+   * `ceiling` (epoch seconds, the ID token's `session_expiry`) caps its life.
+   */
+  async establish(req: Request, res: Response, tokens: SessionTokens, ceiling?: number): Promise<void> {
     if (req.session === undefined) {
       await new Promise<void>((resolve, reject) =>
         (this.#middleware as RequestHandler)(req, res, (err?: unknown) => (err ? reject(forgetFailedLoad(req, err)) : resolve())),
@@ -104,6 +107,7 @@ export class Sessions {
     const now = nowSeconds();
     const data: OidcSession = { ...tokens, v: 1, created_at: now, last_seen: now };
     if (tokens.access_token !== undefined) data.issued_at = now;
+    if (ceiling !== undefined) data.session_expiry = ceiling;
     req.session.oidc = data;
     this.#setCookieLifetime(req, data);
     this.store?.markNew(req.session);
@@ -122,12 +126,13 @@ export class Sessions {
     log('session ended');
   }
 
-  /** Seconds the session may still live, from its login and last activity. */
+  /** Seconds the session may still live, from its login, its last activity and the IdP's ceiling. */
   #remaining(data: OidcSession, now: number): number {
     const s = this.#config.session;
     const absoluteLeft = s.absoluteDuration === false ? Number.POSITIVE_INFINITY : data.created_at + s.absoluteDuration - now;
     const rollingLeft = s.rolling ? data.last_seen + s.rollingDuration - now : Number.POSITIVE_INFINITY;
-    const left = Math.min(absoluteLeft, rollingLeft);
+    const ceilingLeft = data.session_expiry === undefined ? Number.POSITIVE_INFINITY : data.session_expiry - now;
+    const left = Math.min(absoluteLeft, rollingLeft, ceilingLeft);
     return Number.isFinite(left) ? left : s.rollingDuration;
   }
 

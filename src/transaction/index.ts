@@ -19,6 +19,8 @@ export interface Transaction {
   redirectUri?: string;
   /** App state from `getLoginState` (holds `returnTo`). */
   appState: Record<string, unknown>;
+  /** A step-up login: the ID token must prove one of these `acr` values. */
+  requiredAcr?: string[];
   /** A `prompt=none` attempt: errors bring the user back anonymous. */
   silent?: boolean;
   /** Epoch seconds. */

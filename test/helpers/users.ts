@@ -8,6 +8,12 @@ export interface TestUser {
   name: string;
   /** password grants answer mfa_required for this user (browser logins are not affected) */
   mfa?: boolean;
+  /** base32 TOTP secret of the user's authenticator app (the mfa-otp grant checks codes of it) */
+  otpSecret?: string;
+  /** the user's current recovery code (the mfa-recovery-code grant replaces it) */
+  recoveryCode?: string;
+  /** password grants with the right password answer this error (a blocked account, ...) */
+  passwordError?: { status: number; error: string; error_description: string };
   /** database connection for the password-realm grant; default DEFAULT_REALM */
   realm?: string;
 }
@@ -15,7 +21,27 @@ export interface TestUser {
 /** Auth0's default database connection name */
 export const DEFAULT_REALM = 'Username-Password-Authentication';
 
-export const USERS: { alice: TestUser; bob: TestUser } = {
+/** Users the password grant refuses although their password is right, each with one of Auth0's answers. */
+const REFUSED = {
+  blocked: { status: 429, error: 'too_many_attempts', error_description: 'Your account has been blocked after multiple consecutive login attempts.' },
+  suspended: { status: 401, error: 'unauthorized', error_description: 'user is blocked' },
+  leaked: { status: 403, error: 'password_leaked', error_description: 'This login attempt has been blocked because the password you are using was previously disclosed.' },
+  unassigned: { status: 403, error: 'unauthorized_client', error_description: 'The user is not allowed to sign in to this application.' },
+  denied: { status: 403, error: 'access_denied', error_description: 'Access denied by a rule.' },
+};
+
+function refusedUser(name: keyof typeof REFUSED): TestUser {
+  return {
+    sub: `auth0|${name}`,
+    username: name,
+    password: `${name}-password-1`,
+    email: `${name}@example.com`,
+    name: `${name[0]?.toUpperCase()}${name.slice(1)} Example`,
+    passwordError: REFUSED[name],
+  };
+}
+
+export const USERS = {
   alice: {
     sub: 'auth0|alice',
     username: 'alice',
@@ -30,8 +56,15 @@ export const USERS: { alice: TestUser; bob: TestUser } = {
     email: 'bob@example.com',
     name: 'Bob Example',
     mfa: true,
+    otpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP',
+    recoveryCode: 'BOBRECOVERYCODE00000000001',
   },
-};
+  blocked: refusedUser('blocked'),
+  suspended: refusedUser('suspended'),
+  leaked: refusedUser('leaked'),
+  unassigned: refusedUser('unassigned'),
+  denied: refusedUser('denied'),
+} satisfies Record<string, TestUser>;
 
 export function findUserBySub(sub: string): TestUser | undefined {
   return Object.values(USERS).find((user) => user.sub === sub);
@@ -44,7 +77,7 @@ export function checkCredentials(
   realm?: unknown,
 ): TestUser | undefined {
   if (typeof username !== 'string' || typeof password !== 'string') return undefined;
-  const user = Object.values(USERS).find((u) => u.username === username || u.email === username);
+  const user = Object.values(USERS as Record<string, TestUser>).find((u) => u.username === username || u.email === username);
   if (!user || user.password !== password) return undefined;
   if (realm !== undefined && realm !== (user.realm ?? DEFAULT_REALM)) return undefined;
   return user;

@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 
-import { MfaRequiredError } from '../../src/index.js';
+import { MfaPendingError, MfaRequiredError } from '../../src/index.js';
 import { Browser } from '../helpers/browser.js';
 import { freePort, startApp, type TestApp } from '../helpers/app.js';
 import { DEFAULT_REALM, PASSWORD_REALM_GRANT, USERS, createTestOP, type TestOP } from '../helpers/op.js';
@@ -111,16 +111,41 @@ describe('password login route', () => {
     expect(op.tokenRequests).toHaveLength(2);
   });
 
-  test('mfa_required reaches the error handler as MfaRequiredError with its mfaToken; nothing is stored', async () => {
+  test('every credential-related OP answer gets the same generic 401; the OP code is kept in cause only', async () => {
+    const refused = [
+      [USERS.alice.username, 'not-her-password', 'invalid_grant'],
+      ['nobody-here', 'not-a-password', 'invalid_grant'],
+      [USERS.blocked.username, USERS.blocked.password, 'too_many_attempts'],
+      [USERS.suspended.username, USERS.suspended.password, 'unauthorized'],
+      [USERS.leaked.username, USERS.leaked.password, 'password_leaked'],
+      [USERS.unassigned.username, USERS.unassigned.password, 'unauthorized_client'],
+      [USERS.denied.username, USERS.denied.password, 'access_denied'],
+    ] as const;
+    const answers = new Set<string>();
+    for (const [username, password, opError] of refused) {
+      const browser = new Browser();
+      const res = await login(browser, { username, password });
+      answers.add(`${res.status} ${res.headers.get('content-type')} ${res.body}`);
+      const err = app.errors.at(-1) as { code: string; error?: string; cause?: { error?: string } };
+      expect({ username, code: err.code, error: err.error, cause: err.cause?.error }).toEqual({ username, code: 'ERR_LOGIN_FAILED', error: undefined, cause: opError });
+      expect(res.body).not.toContain(opError);
+      expect(sessionCookie(browser)).toBeUndefined();
+    }
+    expect([...answers]).toHaveLength(1);
+    expect([...answers][0]).toMatch(/^401 /);
+  });
+
+  test('mfa_required: the app gets MfaPendingError with a pending-login handle, the browser a binding cookie, no session', async () => {
     const browser = new Browser();
     const res = await login(browser, { username: USERS.bob.username, password: USERS.bob.password });
-    expect(res.status).toBe(403);
+    expect(res.status).toBe(401);
     expect(JSON.parse(res.body).code).toBe('ERR_MFA_REQUIRED');
     const err = app.errors.at(-1);
-    expect(err).toBeInstanceOf(MfaRequiredError);
-    const token = (err as MfaRequiredError).mfaToken;
-    expect(token.length).toBeGreaterThan(10);
-    expect(res.body).not.toContain(token);
+    expect(err).toBeInstanceOf(MfaPendingError);
+    expect(err).not.toBeInstanceOf(MfaRequiredError);
+    expect((err as MfaPendingError).pendingLogin).toMatch(/^[\w-]{43}$/);
+    expect((err as MfaPendingError).attemptsLeft).toBe(5);
+    expect(browser.cookies.get('auth_verification_mfa')?.value).toMatch(/^[\w-]{43}$/);
     expect(sessionCookie(browser)).toBeUndefined();
   });
 

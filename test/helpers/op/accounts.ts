@@ -19,6 +19,12 @@ export function organizationFor(state: OPState, ctx: KoaContextWithOIDC): string
   return undefined;
 }
 
+/** The IPSIE SL1 `session_expiry` claim (epoch seconds) when options.sessionExpiry gives one. */
+export function sessionExpiryClaim(state: OPState): { session_expiry?: number } {
+  const at = state.options.sessionExpiry?.();
+  return at === undefined ? {} : { session_expiry: at };
+}
+
 /** Every audience is a resource server issuing JWT access tokens with the configured scopes. */
 export function resourceServerInfo(state: OPState, identifier: string): ResourceServer {
   return {
@@ -38,7 +44,7 @@ export async function findAccount(state: OPState, ctx: KoaContextWithOIDC, sub: 
     // oidc-provider filters these by the granted scopes (see `claims` in the configuration)
     async claims(use: string) {
       const claims = userClaims(user);
-      return use === 'id_token' ? { ...claims, ...orgClaims(organizationFor(state, ctx)) } : claims;
+      return use === 'id_token' ? { ...claims, ...orgClaims(organizationFor(state, ctx)), ...sessionExpiryClaim(state) } : claims;
     },
   };
 }

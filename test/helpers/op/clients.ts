@@ -7,6 +7,12 @@ export const TEST_CLIENT_SECRET = 'test-client-secret-that-is-long-enough-000';
 export const POST_CLIENT_SECRET = 'post-client-secret-that-is-long-enough-000';
 export const M2M_CLIENT_SECRET = 'm2m-client-secret-that-is-long-enough-0000';
 export const PASSWORD_REALM_GRANT = 'http://auth0.com/oauth/grant-type/password-realm';
+/** Auth0's MFA grants (mfa.ts), allowed for the test client */
+export const MFA_GRANTS = [
+  'http://auth0.com/oauth/grant-type/mfa-otp',
+  'http://auth0.com/oauth/grant-type/mfa-oob',
+  'http://auth0.com/oauth/grant-type/mfa-recovery-code',
+];
 
 /** The clients registered when options.clients is not given. */
 export function defaultClients(appBaseURL: string): ClientMetadata[] {
@@ -21,7 +27,7 @@ export function defaultClients(appBaseURL: string): ClientMetadata[] {
       ...common,
       client_id: TEST_CLIENT_ID,
       client_secret: TEST_CLIENT_SECRET,
-      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'password', PASSWORD_REALM_GRANT, TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT],
+      grant_types: ['authorization_code', 'refresh_token', 'client_credentials', 'password', PASSWORD_REALM_GRANT, TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT, ...MFA_GRANTS],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
     },

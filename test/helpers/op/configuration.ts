@@ -2,6 +2,8 @@ import type { TLSSocket } from 'node:tls';
 
 import type { Configuration, JWKS } from 'oidc-provider';
 
+import { ACR_VALUES, interactionPolicyFor } from './step-up.js';
+
 import { memoryAdapter } from '../memory-adapter.js';
 import { errorPage, logoutPage, logoutSuccessPage } from '../op-views.js';
 import { OIDC_SCOPES, findAccount, orgClaims, organizationFor, resourceServerInfo } from './accounts.js';
@@ -63,7 +65,8 @@ function baseConfiguration(state: OPState): Configuration {
       names: { session: 'op_session', interaction: 'op_interaction', resume: 'op_interaction_resume' },
     },
     claims: {
-      openid: ['sub', 'org_id', 'org_name'],
+      // acr, amr and auth_time in every ID token, not only when the request asks for them
+      openid: ['sub', 'org_id', 'org_name', 'session_expiry', 'acr', 'amr', 'auth_time'],
       profile: ['name', 'nickname', 'preferred_username'],
       email: ['email', 'email_verified'],
       acr: null,
@@ -90,7 +93,8 @@ function baseConfiguration(state: OPState): Configuration {
       Session: 86400,
       Grant: Math.max(14 * 86400, refreshTokenTTL),
     },
-    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}` },
+    acrValues: [...ACR_VALUES],
+    interactions: { url: (_ctx, interaction) => `/interaction/${interaction.uid}`, policy: interactionPolicyFor(state) },
     extraTokenClaims: (ctx, token) => {
       const organization =
         token.kind === 'ClientCredentials'

@@ -5,6 +5,7 @@ import { countRequest, recordTokenRequest } from './counts.js';
 import { handleInteraction } from './interactions.js';
 import { allowListedResource } from './multi-resource.js';
 import { applyReuseInterval } from './reuse-interval.js';
+import { handleMfaChallenge } from './mfa.js';
 import type { OPState } from './state.js';
 import { readBody, sendHtml } from './util.js';
 
@@ -19,6 +20,11 @@ async function handle(state: OPState, req: http.IncomingMessage, res: http.Serve
   const url = new URL(req.url ?? '/', state.issuer);
   const path = url.pathname;
   countRequest(state, path);
+
+  if (req.method === 'POST' && path === '/mfa/challenge') {
+    await handleMfaChallenge(state, req, res);
+    return;
+  }
 
   if (path.startsWith('/interaction/')) {
     await handleInteraction(state, req, res, path);

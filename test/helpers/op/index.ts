@@ -123,6 +123,14 @@ export async function createTestOP(options: TestOPOptions = {}): Promise<TestOP>
     tokenRequests: state.tokenRequests,
     backchannelLogouts: state.backchannelLogouts,
     serverErrors: state.serverErrors,
+    mfa: {
+      issued: state.mfa.issued,
+      oob: state.mfa.oob,
+      challenges: state.mfa.challenges,
+      expireAll() {
+        for (const record of state.mfa.tokens.values()) record.expiresAt = 0;
+      },
+    },
     resetCounts() {
       resetCounts(state);
     },

@@ -3,6 +3,7 @@ import type * as http from 'node:http';
 import { consentPage, errorPage, loginPage } from '../op-views.js';
 import { checkCredentials } from '../users.js';
 import { currentProvider, type OPState } from './state.js';
+import { authenticationLevel } from './step-up.js';
 import { readBody, sendHtml } from './util.js';
 
 /** The login and consent pages under /interaction/:uid and their form posts. */
@@ -48,7 +49,8 @@ export async function handleInteraction(state: OPState, req: http.IncomingMessag
         sendHtml(res, 200, loginPage(uid, params.client_id, 'Wrong email or password.'));
         return;
       }
-      await op.interactionFinished(req, res, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+      const login = { accountId: user.sub, ...authenticationLevel(state, params.acr_values) };
+      await op.interactionFinished(req, res, { login }, { mergeWithLastSubmission: false });
       return;
     }
 

@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
-
 import type Provider from 'oidc-provider';
 import type { TokenEndpointGrantContext } from 'oidc-provider';
 
-import { checkCredentials, userClaims } from '../users.js';
-import { OIDC_SCOPES, findAccount, resourceServerInfo } from './accounts.js';
+import { checkCredentials, userClaims, type TestUser } from '../users.js';
+import { OIDC_SCOPES, findAccount, resourceServerInfo, sessionExpiryClaim } from './accounts.js';
+import { issueMfaToken } from './mfa.js';
 import { PASSWORD_REALM_GRANT } from './clients.js';
 import type { OPState } from './state.js';
 
@@ -17,7 +16,7 @@ export function registerPasswordGrants(op: Provider, state: OPState): void {
 }
 
 async function passwordGrant(state: OPState, ctx: TokenEndpointGrantContext): Promise<void> {
-  const { params, client, provider: op } = ctx.oidc;
+  const { params } = ctx.oidc;
   const realmGrant = params.grant_type === PASSWORD_REALM_GRANT;
 
   if (typeof params.username !== 'string' || typeof params.password !== 'string') {
@@ -36,20 +35,41 @@ async function passwordGrant(state: OPState, ctx: TokenEndpointGrantContext): Pr
     ctx.body = { error: 'invalid_grant', error_description: 'Wrong email or password.' };
     return;
   }
+  if (user.passwordError) {
+    const { status, ...body } = user.passwordError;
+    ctx.status = status;
+    ctx.body = body;
+    return;
+  }
+  // handle() already copied `audience` into `resource`
+  const scope = typeof params.scope === 'string' ? params.scope : undefined;
+  const resource = typeof params.resource === 'string' ? params.resource : undefined;
   if (user.mfa) {
     ctx.status = 403;
     ctx.body = {
       error: 'mfa_required',
       error_description: 'Multifactor authentication required',
-      mfa_token: randomBytes(24).toString('base64url'),
+      mfa_token: issueMfaToken(state, { sub: user.sub, clientId: ctx.oidc.client.clientId, scope, resource }),
     };
     return;
   }
+  await issueTokens(state, ctx, user, { scope, resource, amr: ['pwd'] });
+}
 
-  const requested = typeof params.scope === 'string' ? params.scope.split(' ').filter(Boolean) : [];
+/**
+ * The token response of a password-based login (the password grant, and the MFA grants that
+ * finish one): access token, refresh token with offline_access, ID token with openid.
+ */
+export async function issueTokens(
+  state: OPState,
+  ctx: TokenEndpointGrantContext,
+  user: TestUser,
+  request: { scope: string | undefined; resource: string | undefined; amr: string[]; acr?: string },
+): Promise<void> {
+  const { client, provider: op } = ctx.oidc;
+  const { resource } = request;
+  const requested = request.scope === undefined ? [] : request.scope.split(' ').filter(Boolean);
   const oidcScopes = requested.filter((scope) => OIDC_SCOPES.has(scope));
-  // handle() already copied `audience` into `resource`
-  const resource = typeof params.resource === 'string' ? params.resource : undefined;
   if (resource !== undefined && !URL.canParse(resource)) {
     ctx.status = 400;
     ctx.body = { error: 'invalid_target', error_description: 'resource indicator must be an absolute URI' };
@@ -101,6 +121,10 @@ async function passwordGrant(state: OPState, ctx: TokenEndpointGrantContext): Pr
 
   if (oidcScopes.includes('openid')) {
     const idToken = new op.IdToken(userClaims(user), { ctx });
+    // set() adds claims past the scope mask, as oidc-provider does for acr and auth_time
+    idToken.set('amr', request.amr);
+    if (request.acr !== undefined) idToken.set('acr', request.acr);
+    for (const [claim, value] of Object.entries(sessionExpiryClaim(state))) idToken.set(claim, value);
     // the Claims mask: only claims of these scopes end up in the token
     (idToken as unknown as { scope: string }).scope = oidcScopes.join(' ');
     body.id_token = await idToken.issue({ use: 'idtoken' });

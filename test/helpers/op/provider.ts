@@ -5,6 +5,7 @@ import { trackOrganization } from './accounts.js';
 import { recordBackchannelLogouts } from './backchannel-logout.js';
 import { configuration } from './configuration.js';
 import { tamper } from './keys.js';
+import { registerMfaGrants } from './mfa.js';
 import { registerPasswordGrants } from './password-grant.js';
 import { registerTokenExchangeGrants } from './token-exchange.js';
 import { recordRotation } from './reuse-interval.js';
@@ -19,6 +20,7 @@ function buildProvider(state: OPState): Provider {
   registerPasswordGrants(op, state);
   registerTokenExchangeGrants(op, state);
   for (const middleware of options.middleware ?? []) op.use(middleware);
+  registerMfaGrants(op, state);
 
   op.use(async (koaCtx, next) => {
     await next();

@@ -9,6 +9,7 @@ import { MemoryStore } from '../memory-adapter.js';
 import { defaultClients } from './clients.js';
 import { zeroCounts } from './counts.js';
 import { generateSigningKeys } from './keys.js';
+import { createMfaState, type MfaState } from './mfa.js';
 import type { BackchannelLogoutRecord, IdTokenTamperer, TestOPCounts, TestOPOptions, TokenRequestRecord } from './types.js';
 
 /** scopes every resource server (audience) accepts unless options.resourceScope says otherwise */
@@ -49,6 +50,8 @@ export interface OPState {
    * it does not know for a grant, like `organization` on client_credentials)
    */
   readonly rawParams: WeakMap<http.IncomingMessage, URLSearchParams>;
+  /** mfa_tokens, challenges and recovery codes of the MFA API (mfa.ts) */
+  readonly mfa: MfaState;
   port: number;
   issuer: string;
   /** 'https://127.0.0.1:<port>' of the client-certificate port, with options.tls.mtls */
@@ -80,6 +83,7 @@ export async function createState(options: TestOPOptions): Promise<OPState> {
     orgByCode: new Map(),
     orgByGrant: new Map(),
     rawParams: new WeakMap(),
+    mfa: createMfaState(),
     port: options.port ?? 0,
     issuer: '',
     mtlsOrigin: undefined,

@@ -66,6 +66,15 @@ export interface TestOPOptions {
   sessionTransferIssuedTokenType?: string;
   /** Koa middleware run before oidc-provider's own routes, in order (to delay or rewrite a response) */
   middleware?: Array<Parameters<Provider['use']>[0]>;
+  /**
+   * How a browser login answers `acr_values` (see step-up.ts): 'honour' (default) logs the user in
+   * again and gives the first asked value the OP supports (`amr` with `mfa` for the PAPE
+   * multi-factor policy); 'ignore' never does (acr stays LOA_PASSWORD); 'auth0' answers the PAPE
+   * policy as Auth0 does, with `amr: ['pwd', 'mfa']` and no `acr` claim.
+   */
+  stepUp?: 'honour' | 'ignore' | 'auth0';
+  /** epoch seconds put in every ID token as `session_expiry` (IPSIE SL1), read at each issue */
+  sessionExpiry?: () => number | undefined;
 }
 
 export interface TestOPCounts {
@@ -128,6 +137,17 @@ export interface TestOP {
   readonly backchannelLogouts: BackchannelLogoutRecord[];
   /** errors behind 500 responses; they are also printed */
   readonly serverErrors: Error[];
+  /**
+   * Auth0's MFA API as the OP keeps it: every mfa_token issued, the codes "sent" for out-of-band
+   * challenges (by oob_code), and the /mfa/challenge requests received.
+   */
+  readonly mfa: {
+    readonly issued: readonly string[];
+    readonly oob: ReadonlyMap<string, { mfaToken: string; bindingCode: string }>;
+    readonly challenges: ReadonlyArray<{ params: Record<string, string>; headers: Record<string, string | string[] | undefined> }>;
+    /** makes every mfa_token issued so far expired */
+    expireAll(): void;
+  };
   /** zeroes counts and empties tokenRequests and backchannelLogouts */
   resetCounts(): void;
   /**
