@@ -10,7 +10,7 @@ export default {
   },
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The browser test runs on its own: npm run test:e2e.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/'],
+  // The browser test and the package test run on their own: npm run test:e2e, npm run test:package.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/pack/'],
   testTimeout: 30_000,
 };

@@ -10,7 +10,7 @@ export { AuthClient, ClientCredentials } from './client/index.js';
 export type * from './client/index.js';
 export type * from './config/types.js';
 export type { ProtectedResourceInit, ProtectedResourceToken } from './dpop/index.js';
-export { AccessToken, RequestContext, ResponseContext, type GetAccessTokenOptions } from './context/index.js';
+export { AccessToken, RequestContext, ResponseContext, type GetAccessTokenOptions, type UserClaims } from './context/index.js';
 export type { LogoutOptions, CallbackOptions } from './routes/index.js';
 export { OidcError, MfaRequiredError, isOidcError, type ErrorCode, type OidcErrorOptions } from './errors.js';
 export { MemoryStore, GuardedStore, MemoryLogoutIndex, type LogoutIndex, type OidcSession } from './session/index.js';

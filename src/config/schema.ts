@@ -1,7 +1,8 @@
 /**
- * The options of `auth()` as data: name, env var, default and meaning. The
- * validator walks this list, and the README's configuration table is checked
- * against it by a test, so the two cannot drift apart.
+ * The options of `auth()` as data: name, env var, default, unit and meaning.
+ * The validator walks this list; the configuration table is generated from it
+ * (`npm run docs:options`), and a test checks that the TSDoc comments of
+ * `AuthOptions` (src/config/types.ts) give the same default and unit.
  */
 
 /** Returns what the value must be when it is wrong, or undefined when it is fine. */
@@ -14,8 +15,10 @@ export interface OptionSpec {
   env?: string;
   /** Default value, or a function of the options resolved so far. */
   default?: unknown | ((resolved: Record<string, unknown>) => unknown);
-  /** The default as the README shows it. */
+  /** The default as the docs show it (and the `@defaultValue` of its TSDoc). */
   defaultText: string;
+  /** The unit of a number option (its TSDoc names it too). */
+  unit?: 'seconds' | 'milliseconds';
   /** One line of meaning, for the README. */
   describe: string;
   check: Check;
@@ -108,9 +111,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'session.store', defaultText: 'in-process store', describe: 'Any express-session store, e.g. connect-redis for many instances.', check: checks.store },
   { path: 'session.name', default: 'appSession', defaultText: "'appSession'", describe: 'Session cookie name.', check: (v) => (typeof v === 'string' && /^[\w.-]+$/.test(v) ? undefined : 'a cookie name of letters, digits, _ . -') },
   { path: 'session.rolling', default: true, defaultText: 'true', describe: 'Activity extends the session, up to `absoluteDuration`.', check: checks.boolean },
-  { path: 'session.rollingDuration', default: 86_400, defaultText: '86400 (1 day)', describe: 'Seconds of inactivity that end a rolling session.', check: checks.positiveNumber },
-  { path: 'session.absoluteDuration', default: 604_800, defaultText: '604800 (7 days)', describe: 'Seconds after login that end the session, or false.', check: checks.either(checks.positiveNumber, checks.oneOf(false)) },
-  { path: 'session.storeTimeout', default: 2_000, defaultText: '2000', describe: 'Milliseconds a store call may take before the request gets 503.', check: checks.positiveNumber },
+  { path: 'session.rollingDuration', default: 86_400, defaultText: '86400 (1 day)', unit: 'seconds', describe: 'Seconds of inactivity that end a rolling session.', check: checks.positiveNumber },
+  { path: 'session.absoluteDuration', default: 604_800, defaultText: '604800 (7 days)', unit: 'seconds', describe: 'Seconds after login that end the session, or false.', check: checks.either(checks.positiveNumber, checks.oneOf(false)) },
+  { path: 'session.storeTimeout', default: 2_000, defaultText: '2000', unit: 'milliseconds', describe: 'Milliseconds a store call may take before the request gets 503.', check: checks.positiveNumber },
   { path: 'session.cookie', default: {}, defaultText: '{}', describe: 'Session cookie attributes.', check: checks.object },
   { path: 'session.cookie.domain', defaultText: '(host only)', describe: 'Cookie domain.', check: checks.string },
   { path: 'session.cookie.path', default: '/', defaultText: "'/'", describe: 'Cookie path.', check: checks.path },
@@ -122,11 +125,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'transactionCookie.sameSite', default: 'Lax', defaultText: "'Lax'", describe: 'SameSite of transaction cookies (form_post on https uses None).', check: checks.oneOf('Lax', 'Strict', 'None') },
   { path: 'clientAuthMethod', default: (r: Record<string, unknown>) => (r.clientSecret ? 'client_secret_basic' : 'none'), defaultText: "'client_secret_basic' with a secret, else 'none'", describe: 'How the client authenticates at the token endpoint.', check: checks.oneOf('client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'none') },
   { path: 'clientAssertionSigningKey', defaultText: '(none)', describe: 'Private CryptoKey for `private_key_jwt`.', check: (v) => (typeof v === 'object' && v !== null && (v as { type?: unknown }).type === 'private' ? undefined : 'a private CryptoKey') },
-  { path: 'clockTolerance', default: 60, defaultText: '60', describe: 'Seconds of clock skew tolerated in ID token checks.', check: checks.nonNegativeNumber },
-  { path: 'httpTimeout', default: 5_000, defaultText: '5000', describe: 'Milliseconds any call to the OP may take.', check: checks.positiveNumber },
+  { path: 'clockTolerance', default: 60, defaultText: '60', unit: 'seconds', describe: 'Seconds of clock skew tolerated in ID token checks.', check: checks.nonNegativeNumber },
+  { path: 'httpTimeout', default: 5_000, defaultText: '5000', unit: 'milliseconds', describe: 'Milliseconds any call to the OP may take.', check: checks.positiveNumber },
   { path: 'idTokenSigningAlg', default: 'RS256', defaultText: "'RS256'", describe: 'The only `alg` accepted for ID tokens.', check: checks.oneOf('RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA') },
-  { path: 'discoveryCacheMaxAge', default: 600_000, defaultText: '600000 (10 min)', describe: 'Milliseconds discovery (and JWKS) stay cached; failures are never cached.', check: checks.positiveNumber },
-  { path: 'jwksCooldown', default: 30_000, defaultText: '30000', describe: 'Milliseconds before an unknown `kid` may refetch the JWKS again.', check: checks.nonNegativeNumber },
+  { path: 'discoveryCacheMaxAge', default: 600_000, defaultText: '600000 (10 min)', unit: 'milliseconds', describe: 'Milliseconds discovery (and JWKS) stay cached; failures are never cached.', check: checks.positiveNumber },
+  { path: 'jwksCooldown', default: 30_000, defaultText: '30000', unit: 'milliseconds', describe: 'Milliseconds before an unknown `kid` may refetch the JWKS again.', check: checks.nonNegativeNumber },
   { path: 'afterCallback', defaultText: '(none)', describe: '`(req, res, session, state) => session`: change what is stored after login.', check: checks.function },
   { path: 'getLoginState', default: () => defaultLoginState, defaultText: '`{ returnTo }`', describe: 'Builds the app state carried through login.', check: checks.function },
   { path: 'identityClaimFilter', default: ['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 's_hash', 'at_hash', 'c_hash', 'sid'], defaultText: 'protocol claims', describe: 'ID token claims left out of `req.oidc.user`.', check: checks.stringArray },
@@ -134,7 +137,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'errorOnRequiredAuth', default: false, defaultText: 'false', describe: 'Answer 401 instead of redirecting browsers to login.', check: checks.boolean },
   { path: 'attemptSilentLogin', default: false, defaultText: 'false', describe: 'Try a `prompt=none` login once on a browser\'s first visit.', check: checks.boolean },
   { path: 'autoRefresh', default: true, defaultText: 'true', describe: 'Refresh an expiring access token before route handlers run.', check: checks.boolean },
-  { path: 'refreshLeeway', default: 60, defaultText: '60', describe: 'Seconds before expiry at which an access token is refreshed (at most half its lifetime).', check: checks.nonNegativeNumber },
+  { path: 'refreshLeeway', default: 60, defaultText: '60', unit: 'seconds', describe: 'Seconds before expiry at which an access token is refreshed (at most half its lifetime).', check: checks.nonNegativeNumber },
   { path: 'refreshLock', defaultText: 'in-process', describe: 'Coordinates refreshes across instances (`RedisRefreshLock`).', check: (v) => (typeof v === 'object' && v !== null && typeof (v as { acquire?: unknown }).acquire === 'function' ? undefined : 'a RefreshLock') },
   { path: 'revokeOnLogout', default: true, defaultText: 'true', describe: 'Revoke the refresh token at the OP on logout.', check: checks.boolean },
   { path: 'backchannelLogout', default: false, defaultText: 'false', describe: 'Accept OIDC back-channel logout tokens (`true` or `{ index }`).', check: checks.either(checks.boolean, checks.object) },

@@ -4,6 +4,7 @@ import type { ResponseContext } from './response-context.js';
 export { RequestContext, type GetAccessTokenOptions } from './request-context.js';
 export { ResponseContext } from './response-context.js';
 export { AccessToken } from './access-token.js';
+export type { UserClaims } from './claims.js';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace

@@ -8,6 +8,7 @@ import { OidcError } from '../errors.js';
 import type { RefreshOptions } from '../refresh/index.js';
 import { RUNTIME, type Runtime } from '../runtime.js';
 import { AccessToken } from './access-token.js';
+import type { UserClaims } from './claims.js';
 
 /** Options of `req.oidc.getAccessToken()`. */
 export interface GetAccessTokenOptions {
@@ -71,11 +72,16 @@ export class RequestContext {
     return this.#claims;
   }
 
-  /** The user's identity claims: the ID token's claims without protocol claims. */
-  get user(): Record<string, unknown> | undefined {
+  /**
+   * The user's identity claims: the ID token's claims without the protocol
+   * claims of `identityClaimFilter`; undefined when nobody is signed in (so
+   * `req.oidc.user?.name`, also behind `requiresAuth()`, where TypeScript
+   * cannot know that someone is).
+   */
+  get user(): UserClaims | undefined {
     const claims = this.idTokenClaims;
     if (claims === undefined) return undefined;
-    const user: Record<string, unknown> = {};
+    const user = {} as UserClaims;
     const filter = this.#rt.config.identityClaimFilter;
     for (const key in claims) if (!filter.includes(key)) user[key] = claims[key];
     return user;
