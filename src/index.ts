@@ -18,3 +18,4 @@ export { MemoryRefreshLock, type RefreshLock, type ReleaseLock, type RefreshOpti
 export { RedisRefreshLock } from './refresh/redis-lock.js';
 export { RedisLogoutIndex } from './session/redis-logout-index.js';
 export type { RedisClientLike, RedisHelperOptions } from './redis-client.js';
+export type { Logger } from './debug.js';

@@ -8,6 +8,7 @@ import { untilAborted } from './abort.js';
 import { Discovery, type ServerState } from './discovery.js';
 import { abortedError, toOidcError } from './errors.js';
 import { checkHeaders, createFetch, isLoopbackHttp } from './http.js';
+import { timed } from './timing.js';
 import { validateIdToken, type IdTokenClaims, type IdTokenValidationOptions } from './id-token.js';
 import { validateLogoutToken, type LogoutTokenClaims } from './logout-token.js';
 import {
@@ -495,7 +496,7 @@ export class AuthClient {
     );
     config.timeout = this.#timeout / 1000;
     if (this.#insecure) oidc.allowInsecureRequests(config);
-    config[oidc.customFetch] = createFetch(this.#timeout, request, onResponse);
+    config[oidc.customFetch] = timed(createFetch(this.#timeout, request, onResponse), server.metadata);
     return { config, server };
   }
 

@@ -1,10 +1,12 @@
 import * as oidc from 'openid-client';
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, type JWTVerifyGetKey } from 'jose';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { toOidcError } from './errors.js';
+import { since, timed } from './timing.js';
 
 const log = debug('client');
+const opLog = debug('op');
 
 /** What discovery yields: the OP's metadata and its signing keys. */
 export interface ServerState {
@@ -61,14 +63,17 @@ export class Discovery {
   async #fetch(): Promise<ServerState> {
     const { issuerBaseURL, clientID, timeout, insecure } = this.#options;
     let metadata: oidc.ServerMetadata;
+    const started = performance.now();
     try {
       const discovered = await oidc.discovery(new URL(issuerBaseURL), clientID, undefined, undefined, {
         timeout: timeout / 1000,
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       });
       metadata = discovered.serverMetadata();
+      opLog('discovery %d ms', since(started));
     } catch (err) {
       const cause = toOidcError(err, 'discovery');
+      opLog.warn('discovery failed after %d ms (%s)', since(started), cause.code);
       log('discovery failed: %s', cause.message);
       throw new OidcError(cause.code === 'ERR_OP_UNREACHABLE' ? 'ERR_OP_UNREACHABLE' : 'ERR_DISCOVERY_FAILED', cause.message, {
         status: cause.status >= 500 ? cause.status : 502,
@@ -84,6 +89,7 @@ export class Discovery {
           timeoutDuration: timeout,
           cooldownDuration: this.#options.jwksCooldown,
           cacheMaxAge: this.#options.cacheMaxAge,
+          [customFetch]: timed(fetch, metadata),
         }),
       };
     }

@@ -141,6 +141,7 @@ function normalize(r: Record<string, unknown>): Record<string, unknown> {
   r.clientAssertionSigningKey ??= undefined;
   r.afterCallback ??= undefined;
   r.refreshLock ??= undefined;
+  r.logger ??= undefined;
   const session = r.session as Record<string, unknown>;
   session.store ??= undefined;
   (session.cookie as Record<string, unknown>).domain ??= undefined;

@@ -143,6 +143,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'backchannelLogout', default: false, defaultText: 'false', describe: 'Accept OIDC back-channel logout tokens (`true` or `{ index }`).', check: checks.either(checks.boolean, checks.object) },
   { path: 'passwordLogin', default: false, defaultText: 'false', describe: 'Mount a password login route (`true` or `{ realm, audience, scope }`).', check: checkPasswordLogin },
   { path: 'useDPoP', default: false, defaultText: 'false', describe: 'Bind tokens to a DPoP key (`true` or `{ keyPair, alg }`).', check: checks.either(checks.boolean, checks.object) },
+  { path: 'logger', defaultText: '(none)', describe: 'Also send the log lines to this logger (`{ debug, info, warn, error }`, e.g. pino).', check: (v) => (typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((level) => typeof (v as Record<string, unknown>)[level] === 'function') ? undefined : 'a logger with debug, info, warn and error functions') },
 ];
 
 function defaultLoginState(_req: unknown, options: { returnTo?: string }): Record<string, unknown> {

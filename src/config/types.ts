@@ -1,5 +1,6 @@
 import type { Request, Response } from 'express';
 import type { Store } from 'express-session';
+import type { Logger } from '../debug.js';
 import type { RefreshLock } from '../refresh/lock.js';
 import type { LogoutIndex } from '../session/logout-index.js';
 
@@ -425,6 +426,16 @@ export interface AuthOptions {
    * @defaultValue false
    */
   useDPoP?: boolean | DPoPOptions;
+  /**
+   * Also send the library's log lines to this logger (pino, winston, `console`:
+   * any object with `debug`, `info`, `warn` and `error`), for apps that do not
+   * use `DEBUG=express-oidc:*`. Each line is one formatted string without
+   * secrets, tokens, codes or cookie values: routes handled and OP calls with
+   * their durations at `debug`, refused requests at `info`, failures at `warn`.
+   * The lines of every `auth()` in the process go to every logger given.
+   * @defaultValue (none)
+   */
+  logger?: Logger;
 }
 
 /** The validated, frozen, fully defaulted configuration. */
@@ -470,4 +481,5 @@ export interface Config {
   backchannelLogout: false | { index: LogoutIndex | undefined };
   passwordLogin: false | { realm: string | undefined; audience: string | undefined; scope: string | undefined };
   useDPoP: false | { keyPair: CryptoKeyPair | undefined; alg: NonNullable<DPoPOptions['alg']> };
+  logger: Logger | undefined;
 }

@@ -1,6 +1,9 @@
 import type { Request, RequestHandler } from 'express';
+import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { requireLogin, runtimeOf } from './require-login.js';
+
+const log = debug('guard');
 
 export type ClaimChecker = (req: Request, claims: Record<string, unknown>) => boolean;
 
@@ -21,6 +24,7 @@ export function claimCheck(check: ClaimChecker, message = 'a required claim is m
       const claims = req.oidc.idTokenClaims;
       if (claims === undefined) return requireLogin(rt, req, res, next, rt.config.errorOnRequiredAuth);
       if (check(req, claims)) return next();
+      log.info('refused: the claim check failed, answering 403 (ERR_FORBIDDEN_CLAIM)');
       next(new OidcError('ERR_FORBIDDEN_CLAIM', message, { status: 403 }));
     } catch (err) {
       next(err);

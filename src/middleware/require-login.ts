@@ -23,6 +23,7 @@ export function runtimeOf(req: Request): Runtime {
 /** Sends a browser to login (back to this URL afterwards); anything else gets 401. */
 export function requireLogin(rt: Runtime, req: Request, res: Response, next: NextFunction, errorOnRequiredAuth: boolean): void {
   if (errorOnRequiredAuth || !isBrowserNavigation(req)) {
+    log.info('refused: login required, answering 401 (ERR_NOT_AUTHENTICATED)%s', errorOnRequiredAuth ? '' : ' to a request that is not a page load');
     next(new OidcError('ERR_NOT_AUTHENTICATED', 'authentication required', { status: 401 }));
     return;
   }
