@@ -20,12 +20,16 @@ await runExample({
   async createApp({ issuerBaseURL, baseURL, clientID, clientSecret, secret }, instance) {
     // One connection per instance, as two processes would have. Without the offline queue a
     // Redis outage fails requests at once (503) instead of queueing them.
-    const redis = createClient({ url: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', disableOfflineQueue: true });
-    redis.on('error', (err) => console.error(`redis (instance ${instance}):`, err.message));
-    await redis.connect().catch((err) => {
-      console.error(`Cannot reach Redis at ${process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'} (${err.message}): start redis-server or set REDIS_URL.`);
+    const url = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+    const redis = createClient({ url, disableOfflineQueue: true });
+    let connected = false;
+    redis.on('error', (err) => {
+      if (connected) return console.error(`redis (instance ${instance}):`, err.message);
+      console.error(`Cannot reach Redis at ${url} (${err.message}): start redis-server or set REDIS_URL.`);
       process.exit(1);
     });
+    await redis.connect();
+    connected = true;
     clients.push(redis);
 
     const app = express();

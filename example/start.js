@@ -4,7 +4,7 @@
  * http://localhost:PORT (3000). Ctrl-C stops both, letting requests in flight
  * finish first.
  *
- * Environment: PORT (3000), OP_PORT (3001), SECOND_PORT (PORT+1, a second instance),
+ * Environment: PORT (3000), OP_PORT (3001), SECOND_PORT (PORT+2, a second instance),
  * DEBUG=express-oidc:* to watch the library.
  */
 import { randomBytes } from 'node:crypto';
@@ -48,7 +48,7 @@ export function closeGracefully(server) {
  * @param {object} example
  * @param {string} example.title one line printed at start
  * @param {(connection: { issuerBaseURL: string, baseURL: string, clientID: string, clientSecret: string, secret: string, audience: string }, instance: number) => import('express').Express | Promise<import('express').Express>} example.createApp
- * @param {1 | 2} [example.instances] how many copies of the app to run (on PORT, and SECOND_PORT, default PORT+1), with one baseURL
+ * @param {1 | 2} [example.instances] how many copies of the app to run (on PORT, and SECOND_PORT, default PORT+2), with one baseURL
  * @param {string} [example.callbackPath] the app's callback route, registered at the OP
  * @param {string[]} [example.grantTypes] the grants the OP lets the app use
  * @param {string[]} [example.routes] paths printed for the user to try
@@ -81,7 +81,8 @@ export async function runExample({ title, createApp, instances = 1, callbackPath
   const servers = [];
   for (let i = 0; i < instances; i += 1) {
     const server = http.createServer(await createApp(connection, i + 1));
-    const instancePort = i === 0 ? port : portOf('SECOND_PORT', port + i);
+    // PORT + 1 is OP_PORT's default: the second instance takes PORT + 2 unless told.
+    const instancePort = i === 0 ? port : portOf('SECOND_PORT', port + 2);
     await listenOrExit(server, instancePort, i === 0 ? 'app' : `app's second instance`, i === 0 ? 'PORT' : 'SECOND_PORT');
     servers.push(server);
   }
