@@ -12,6 +12,7 @@ import http from 'node:http';
 import express from 'express';
 import { exportJWK, generateKeyPair } from 'jose';
 import Provider, { errors } from 'oidc-provider';
+import { registerPasswordGrant } from './password-grant.js';
 
 /** The one account of the demo OP. */
 export const DEMO_USER = Object.freeze({
@@ -196,6 +197,9 @@ export async function startProvider({
       },
     },
   });
+
+  // Password login (example/password-login.js): oidc-provider has no password grant of its own.
+  if (grantTypes.includes('password')) registerPasswordGrant(provider, DEMO_USER);
 
   const app = express();
   app.disable('x-powered-by');

@@ -121,6 +121,19 @@ test('dpop: DPoP-bound tokens, userinfo fetched with a proof', async () => {
   expect(json(landed)).toEqual({ tokenType: 'DPoP', userinfo: expect.objectContaining({ sub: USER.sub, name: USER.name }) });
 });
 
+test('password-login: the form signs in without a redirect to the OP; wrong credentials get the form again', async () => {
+  running = await startExample('password-login');
+  const browser = new Browser();
+  const page = await browser.get(`${running.url}/`);
+  const wrong = await browser.submitForm(page, { username: USER.username, password: 'not-the-password' });
+  expect(wrong.status).toBe(401);
+  expect(wrong.body).toContain('role="alert"');
+  const landed = await browser.submitForm(page, { username: USER.username, password: USER.password });
+  expect(landed.url).toBe(`${running.url}/profile`);
+  expect(landed.redirects.every((url) => url.startsWith(running?.url ?? '-'))).toBe(true);
+  expect(json(landed)).toEqual({ sub: USER.sub, name: USER.name, refreshToken: true });
+});
+
 describe('redis', () => {
   let redis: RedisServer;
   beforeAll(async () => {
