@@ -15,7 +15,7 @@ import { createDemoApp } from './app.js';
 
 const env = process.env;
 /** How long Ctrl-C waits for requests in flight before it closes their connections. */
-const STOP_GRACE_MS = 5_000;
+const STOP_GRACE_MS = 3_000;
 
 function portOf(name, fallback) {
   const value = Number(env[name] ?? fallback);
@@ -79,11 +79,15 @@ async function stop(signal) {
   if (stopping) process.exit(1); // a second Ctrl-C does not wait
   stopping = true;
   console.log(`\n${signal}: stopping`);
-  // No new connections; requests in flight finish (cut after STOP_GRACE_MS), idle keep-alive ones close now.
+  // No new connections; requests in flight finish (cut after STOP_GRACE_MS); keep-alive
+  // connections close as soon as they are idle (a browser keeps some open, idle, for long).
   const closed = new Promise((resolve) => server.close(resolve));
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const cut = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
   server.closeIdleConnections();
-  setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
   await closed;
+  clearInterval(sweep);
+  clearTimeout(cut);
   await provider?.close();
   process.exit(0);
 }

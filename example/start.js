@@ -12,7 +12,7 @@ import http from 'node:http';
 import { DEMO_USER, startProvider } from './provider.js';
 
 /** How long a stop waits for requests in flight before it closes their connections. */
-const STOP_GRACE_MS = 5_000;
+const STOP_GRACE_MS = 3_000;
 
 /** A port number from the environment, or a clear message and exit. */
 export function portOf(name, fallback) {
@@ -38,9 +38,15 @@ export async function listenOrExit(server, port, what, envName) {
 /** Closes a server: no new connections, requests in flight finish (cut after STOP_GRACE_MS). */
 export function closeGracefully(server) {
   return new Promise((resolve) => {
-    server.close(() => resolve());
+    // Keep-alive connections close as soon as they are idle (a browser keeps some open, idle, for long).
+    const sweep = setInterval(() => server.closeIdleConnections(), 50);
+    const cut = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+    server.close(() => {
+      clearInterval(sweep);
+      clearTimeout(cut);
+      resolve();
+    });
     server.closeIdleConnections();
-    setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS).unref();
   });
 }
 
