@@ -11,7 +11,8 @@ export default {
   // test/migration/apps import the package by its name, as apps moving over do.
   moduleNameMapper: { '^express-oidc$': '<rootDir>/src/index.ts', '^(\\.{1,2}/.*)\\.js$': '$1' },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
-  // The browser test (npm run test:e2e) and the Glewlwyd suite (npm run test:interop) run on their own.
-  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/interop/'],
+  // The browser test, the Glewlwyd suite and the package test run on their own:
+  // npm run test:e2e, npm run test:interop, npm run test:package.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/interop/', '<rootDir>/test/pack/'],
   testTimeout: 30_000,
 };

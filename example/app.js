@@ -8,6 +8,9 @@ import { apiRouter } from './api.js';
 import { securityHeaders } from './security-headers.js';
 import { apiPage, errorPage, homePage, profilePage } from './pages.js';
 
+/** A one-minute cookie set on /logout, so that the home page can say "signed out". */
+const SIGNED_OUT_COOKIE = 'demo_signed_out';
+
 /**
  * @param {object} options
  * @param {string} options.issuerBaseURL
@@ -25,6 +28,12 @@ export function createDemoApp({ issuerBaseURL, baseURL, clientID, clientSecret, 
 
   // The API comes first: it authenticates requests by bearer token, not by session.
   if (audience) app.use('/api', apiRouter({ issuerBaseURL, audience }));
+
+  // Remembers for the next page that the user chose to sign out (auth() handles /logout itself).
+  app.get('/logout', (req, res, next) => {
+    res.cookie(SIGNED_OUT_COOKIE, '1', { httpOnly: true, sameSite: 'lax', maxAge: 60_000, path: '/' });
+    next();
+  });
 
   app.use(
     auth({
@@ -44,7 +53,9 @@ export function createDemoApp({ issuerBaseURL, baseURL, clientID, clientSecret, 
   );
 
   app.get('/', (req, res) => {
-    res.type('html').send(homePage(req));
+    const signedOut = !req.oidc.isAuthenticated() && (req.headers.cookie ?? '').split(/;\s*/).includes(`${SIGNED_OUT_COOKIE}=1`);
+    if (signedOut) res.clearCookie(SIGNED_OUT_COOKIE, { path: '/' });
+    res.type('html').send(homePage(req, { signedOut }));
   });
 
   app.get('/profile', requiresAuth(), (req, res) => {

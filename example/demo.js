@@ -14,6 +14,8 @@ import http from 'node:http';
 import { createDemoApp } from './app.js';
 
 const env = process.env;
+/** How long Ctrl-C waits for requests in flight before it closes their connections. */
+const STOP_GRACE_MS = 3_000;
 
 function portOf(name, fallback) {
   const value = Number(env[name] ?? fallback);
@@ -52,7 +54,10 @@ if (env.ISSUER_BASE_URL) {
     clientSecret: randomBytes(24).toString('base64url'),
     audience: `${baseURL}/api`,
   };
-  provider = await startProvider({ ...connection, issuer: connection.issuerBaseURL, appBaseURL: baseURL, accessTokenTTL });
+  provider = await startProvider({ ...connection, issuer: connection.issuerBaseURL, appBaseURL: baseURL, accessTokenTTL }).catch((err) => {
+    console.error(`The demo OpenID Provider cannot listen on port ${opPort}: ${err.code ?? err.message}. Set OP_PORT to use another one.`);
+    process.exit(1);
+  });
   console.log(`Demo OpenID Provider: ${provider.issuer} (access tokens live ${accessTokenTTL} s)`);
   console.log(`Demo user:            ${DEMO_USER.username} / ${DEMO_USER.password}`);
 }
@@ -74,8 +79,16 @@ async function stop(signal) {
   if (stopping) process.exit(1); // a second Ctrl-C does not wait
   stopping = true;
   console.log(`\n${signal}: stopping`);
-  server.closeAllConnections();
-  await Promise.all([new Promise((resolve) => server.close(resolve)), provider?.close()]);
+  // No new connections; requests in flight finish (cut after STOP_GRACE_MS); keep-alive
+  // connections close as soon as they are idle (a browser keeps some open, idle, for long).
+  const closed = new Promise((resolve) => server.close(resolve));
+  const sweep = setInterval(() => server.closeIdleConnections(), 50);
+  const cut = setTimeout(() => server.closeAllConnections(), STOP_GRACE_MS);
+  server.closeIdleConnections();
+  await closed;
+  clearInterval(sweep);
+  clearTimeout(cut);
+  await provider?.close();
   process.exit(0);
 }
 process.on('SIGINT', () => void stop('SIGINT'));

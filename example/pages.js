@@ -28,6 +28,9 @@ function layout(req, title, body) {
   .button { display: inline-block; padding: .6rem 1.2rem; background: #3b5bdb; color: #fff; border-radius: 6px; text-decoration: none; }
   .box { background: #fff; border: 1px solid #e3e6ec; border-radius: 8px; padding: 1rem 1.2rem; margin: 1rem 0; }
   .error { color: #c92a2a; }
+  .notice { background: #e6fcf5; border: 1px solid #96f2d7; border-radius: 6px; padding: .5rem .8rem; }
+  /* Long values (tokens, URLs) wrap instead of leaving the box. */
+  pre { white-space: pre-wrap; overflow-wrap: anywhere; margin: 0; }
   code { background: #eef0f4; padding: 0 .3rem; border-radius: 4px; }
 </style>
 </head>
@@ -40,13 +43,14 @@ ${body}
 </html>`;
 }
 
-export function homePage(req) {
+/** @param {{ signedOut?: boolean }} [options] signedOut: the user just signed out */
+export function homePage(req, { signedOut = false } = {}) {
   if (!req.oidc.isAuthenticated()) {
     return layout(
       req,
       'Home',
       `<h1>express-oidc demo</h1>
-<p>This app signs you in with OpenID Connect and calls an API with an access token that it keeps fresh.</p>
+${signedOut ? '<p class="notice" id="signed-out" role="status">You are signed out.</p>\n' : ''}<p>This app signs you in with OpenID Connect and calls an API with an access token that it keeps fresh.</p>
 <p><a class="button" id="login" href="/login?returnTo=%2Fprofile">Log in</a></p>`,
     );
   }

@@ -141,8 +141,19 @@ ${error ? `<p class="error" role="alert">${escapeHtml(error)}</p>` : ''}
  * @param {string} options.clientSecret
  * @param {string} options.audience identifier of the demo API
  * @param {number} options.accessTokenTTL seconds
+ * @param {string} [options.callbackPath] the app's callback route (default '/callback')
+ * @param {string[]} [options.grantTypes] the grants the app may use (default authorization code and refresh token)
  */
-export async function startProvider({ issuer, appBaseURL, clientID, clientSecret, audience, accessTokenTTL }) {
+export async function startProvider({
+  issuer,
+  appBaseURL,
+  clientID,
+  clientSecret,
+  audience,
+  accessTokenTTL,
+  callbackPath = '/callback',
+  grantTypes = ['authorization_code', 'refresh_token'],
+}) {
   const { privateKey } = await generateKeyPair('RS256', { extractable: true });
   const signingKey = { ...(await exportJWK(privateKey)), kid: `demo-${randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' };
 
@@ -151,9 +162,10 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
       {
         client_id: clientID,
         client_secret: clientSecret,
-        redirect_uris: [`${appBaseURL}/callback`],
+        redirect_uris: [`${appBaseURL}${callbackPath}`],
         post_logout_redirect_uris: [appBaseURL, `${appBaseURL}/`],
-        grant_types: ['authorization_code', 'refresh_token', 'password', MFA_OTP_GRANT, TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT],
+        // The grants the app asks for, plus the demo's password (with MFA), token exchange and Token Vault grants.
+        grant_types: [...new Set([...grantTypes, 'password', MFA_OTP_GRANT, TOKEN_EXCHANGE_GRANT, FEDERATED_CONNECTION_GRANT])],
         response_types: ['code'],
         token_endpoint_auth_method: 'client_secret_basic',
       },
@@ -193,6 +205,9 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
     features: {
       devInteractions: { enabled: false },
       revocation: { enabled: true },
+      // Machine to machine (example/m2m.js) and sender-constrained tokens (example/dpop.js).
+      clientCredentials: { enabled: true },
+      dPoP: { enabled: true },
       rpInitiatedLogout: {
         enabled: true,
         // The app asked for this logout (with an id_token_hint): submit oidc-provider's form right away.
@@ -213,7 +228,10 @@ export async function startProvider({ issuer, appBaseURL, clientID, clientSecret
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: (ctx, _client, oneOf) => oneOf ?? ctx.oidc.params?.audience ?? undefined,
+        // A client credentials request names its API with Auth0's `audience`, which oidc-provider
+        // does not read at the token endpoint: the demo has one API, so that is the one.
+        defaultResource: (ctx, _client, oneOf) =>
+          oneOf ?? ctx.oidc.params?.audience ?? (ctx.oidc.params?.grant_type === 'client_credentials' ? audience : undefined),
         // The code and refresh grants keep the API the login asked for.
         useGrantedResource: () => true,
         getResourceServerInfo(_ctx, indicator) {

@@ -10,7 +10,7 @@ export { AuthClient, ClientCredentials } from './client/index.js';
 export type * from './client/index.js';
 export type * from './config/types.js';
 export type { ProtectedResourceInit, ProtectedResourceToken } from './dpop/index.js';
-export { AccessToken, RequestContext, ResponseContext, type GetAccessTokenOptions, type RefreshParams, type IdTokenClaims } from './context/index.js';
+export { AccessToken, RequestContext, ResponseContext, type GetAccessTokenOptions, type RefreshParams, type IdTokenClaims, type UserClaims } from './context/index.js';
 export type {
   AccessTokenForConnectionOptions,
   ConnectionAccessToken,
@@ -27,3 +27,4 @@ export { MemoryRefreshLock, type RefreshLock, type ReleaseLock, type RefreshFail
 export { RedisRefreshLock } from './refresh/redis-lock.js';
 export { RedisLogoutIndex } from './session/redis-logout-index.js';
 export type { RedisClientLike, RedisHelperOptions } from './redis-client.js';
+export type { Logger } from './debug.js';

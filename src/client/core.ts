@@ -5,6 +5,7 @@ import { DPoPKey } from '../dpop/key.js';
 import { untilAborted } from './abort.js';
 import { Discovery, type ServerState } from './discovery.js';
 import { checkHeaders, createFetch, isLoopbackHttp } from './http.js';
+import { timed } from './timing.js';
 import { cleanExtra, type AuthClientOptions, type ClientOverrides, type RequestOptions } from './requests.js';
 import type { SigningKey } from './signing-key.js';
 import { resolveTransport, type ResolvedTransport } from './transport.js';
@@ -132,7 +133,7 @@ export class ClientCore {
     );
     config.timeout = this.#timeout / 1000;
     if (this.#insecure) oidc.allowInsecureRequests(config);
-    config[oidc.customFetch] = createFetch(this.#timeout, request, onResponse, this.transport.fetch);
+    config[oidc.customFetch] = timed(createFetch(this.#timeout, request, onResponse, this.transport.fetch), server.metadata);
     return { config, server };
   }
 }

@@ -5,8 +5,10 @@ import { OidcError } from '../errors.js';
 import { toOidcError } from './errors.js';
 import { boundedFetch, createFetch } from './http.js';
 import type { CustomFetch } from './transport.js';
+import { since, timed } from './timing.js';
 
 const log = debug('client');
+const opLog = debug('op');
 
 /** What discovery yields: the OP's metadata and its signing keys. */
 export interface ServerState {
@@ -89,6 +91,7 @@ export class Discovery {
     const { issuerBaseURL, clientID, timeout, insecure } = this.#options;
     const base = this.#options.fetch;
     let metadata: oidc.ServerMetadata;
+    const started = performance.now();
     try {
       const discovered = await oidc.discovery(new URL(issuerBaseURL), clientID, undefined, undefined, {
         timeout: timeout / 1000,
@@ -96,8 +99,10 @@ export class Discovery {
         ...(insecure ? { execute: [oidc.allowInsecureRequests] } : {}),
       });
       metadata = discovered.serverMetadata();
+      opLog('discovery %d ms', since(started));
     } catch (err) {
       const cause = toOidcError(err, 'discovery');
+      opLog.warn('discovery failed after %d ms (%s)', since(started), cause.code);
       log('discovery failed: %s', cause.message);
       throw discoveryFailed(cause, issuerBaseURL);
     }
@@ -111,7 +116,7 @@ export class Discovery {
           timeoutDuration: timeout,
           cooldownDuration: this.#options.jwksCooldown,
           cacheMaxAge: this.#options.cacheMaxAge,
-          ...(base === undefined ? {} : { [joseCustomFetch]: (url: string, init: RequestInit) => boundedFetch(base, url, init, init.signal ?? AbortSignal.timeout(timeout)) }),
+          [joseCustomFetch]: timed(base === undefined ? fetch : (url: string, init: RequestInit) => boundedFetch(base, url, init, init.signal ?? AbortSignal.timeout(timeout)), metadata),
         }),
       };
     }

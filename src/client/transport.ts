@@ -21,7 +21,10 @@ export type CustomFetch = (url: string, init: RequestInit) => Promise<Response>;
 
 /** How the client reaches the OP and proves who it is: the enterprise options shared by `auth()` and `AuthClient`. */
 export interface TransportOptions {
-  /** Every request to the OP and to protected resources goes through this `fetch` (default: Node's global `fetch`). */
+  /**
+   * Every request to the OP and to protected resources goes through this `fetch` (default: Node's global `fetch`).
+   * @defaultValue global fetch
+   */
   customFetch?: CustomFetch;
   /**
    * Mutual TLS (RFC 8705): the client authenticates with the certificate its
@@ -29,24 +32,36 @@ export interface TransportOptions {
    * when `clientAuthMethod` says so), token, PAR, revocation and userinfo
    * requests go to the OP's `mtls_endpoint_aliases`, and access tokens are bound
    * to the certificate. Needs `customFetch`. Default false.
+   * @defaultValue false
    */
   useMtls?: boolean;
   /**
    * The private key for `private_key_jwt` (and, unless `requestObjectSigningKey`
    * is given, for JAR): a `CryptoKey`, a PEM string (PKCS#8) or a private JWK.
+   * @defaultValue (none)
    */
   clientAssertionSigningKey?: SigningKeyInput;
-  /** The algorithm of `clientAssertionSigningKey`; inferred from the key when absent (RSA: RS256, EC: its curve, Ed25519: EdDSA). */
+  /**
+   * The algorithm of `clientAssertionSigningKey`; inferred from the key when absent (RSA: RS256, EC: its curve, Ed25519: EdDSA).
+   * @defaultValue from the key
+   */
   clientAssertionSigningAlg?: SigningAlg;
   /**
    * JAR (RFC 9101): send the authorization parameters as a request object
    * signed with this algorithm, also inside PAR. Setting it (or
    * `requestObjectSigningKey`) turns JAR on.
+   * @defaultValue (none: no JAR)
    */
   requestObjectSigningAlg?: SigningAlg;
-  /** The key request objects are signed with (default: `clientAssertionSigningKey`). */
+  /**
+   * The key request objects are signed with (default: `clientAssertionSigningKey`).
+   * @defaultValue `clientAssertionSigningKey`
+   */
   requestObjectSigningKey?: SigningKeyInput;
-  /** The `kid` header of request objects (default: the JWK's `kid`, if the key is one). */
+  /**
+   * The `kid` header of request objects (default: the JWK's `kid`, if the key is one).
+   * @defaultValue the JWK's `kid`
+   */
   requestObjectSigningKeyId?: string;
 }
 

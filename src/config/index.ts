@@ -176,6 +176,7 @@ function normalize(r: Record<string, unknown>): Record<string, unknown> {
   r.customFetch ??= undefined;
   r.afterCallback ??= undefined;
   r.refreshLock ??= undefined;
+  r.logger ??= undefined;
   const session = r.session as Record<string, unknown>;
   session.store ??= undefined;
   (session.cookie as Record<string, unknown>).domain ??= undefined;

@@ -1,9 +1,10 @@
 import { SIGNING_ALGS } from '../client/signing-key.js';
 
 /**
- * The options of `auth()` as data: name, env var, default and meaning. The
- * validator walks this list, and the README's configuration table is checked
- * against it by a test, so the two cannot drift apart.
+ * The options of `auth()` as data: name, env var, default, unit and meaning.
+ * The validator walks this list; the configuration table is generated from it
+ * (`npm run docs:options`), and a test checks that the TSDoc comments of
+ * `AuthOptions` (src/config/types.ts) give the same default and unit.
  */
 
 import { paramProblem } from './params.js';
@@ -18,8 +19,10 @@ export interface OptionSpec {
   env?: string;
   /** Default value, or a function of the options resolved so far. */
   default?: unknown | ((resolved: Record<string, unknown>) => unknown);
-  /** The default as the README shows it. */
+  /** The default as the docs show it (and the `@defaultValue` of its TSDoc). */
   defaultText: string;
+  /** The unit of a number option (its TSDoc names it too). */
+  unit?: 'seconds' | 'milliseconds';
   /** One line of meaning, for the README. */
   describe: string;
   check: Check;
@@ -111,9 +114,9 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'session.store', defaultText: 'in-process store', describe: 'Any express-session store, e.g. connect-redis for many instances.', check: checks.store },
   { path: 'session.name', default: 'appSession', defaultText: "'appSession'", describe: 'Session cookie name; on https without `session.cookie.domain` the default is `__Host-appSession`.', check: (v) => (typeof v === 'string' && /^[\w.-]+$/.test(v) ? undefined : 'a cookie name of letters, digits, _ . -') },
   { path: 'session.rolling', default: true, defaultText: 'true', describe: 'Activity extends the session, up to `absoluteDuration`.', check: checks.boolean },
-  { path: 'session.rollingDuration', default: 86_400, defaultText: '86400 (1 day)', describe: 'Seconds of inactivity that end a rolling session.', check: checks.positiveNumber },
-  { path: 'session.absoluteDuration', default: 604_800, defaultText: '604800 (7 days)', describe: 'Seconds after login that end the session, or false.', check: checks.either(checks.positiveNumber, checks.oneOf(false)) },
-  { path: 'session.storeTimeout', default: 2_000, defaultText: '2000', describe: 'Milliseconds a store call may take before the request gets 503.', check: checks.positiveNumber },
+  { path: 'session.rollingDuration', default: 86_400, defaultText: '86400 (1 day)', unit: 'seconds', describe: 'Seconds of inactivity that end a rolling session.', check: checks.positiveNumber },
+  { path: 'session.absoluteDuration', default: 604_800, defaultText: '604800 (7 days)', unit: 'seconds', describe: 'Seconds after login that end the session, or false.', check: checks.either(checks.positiveNumber, checks.oneOf(false)) },
+  { path: 'session.storeTimeout', default: 2_000, defaultText: '2000', unit: 'milliseconds', describe: 'Milliseconds a store call may take before the request gets 503.', check: checks.positiveNumber },
   { path: 'session.cookie', default: {}, defaultText: '{}', describe: 'Session cookie attributes.', check: checks.object },
   { path: 'session.cookie.domain', defaultText: '(host only)', describe: 'Cookie domain.', check: checks.string },
   { path: 'session.cookie.path', default: '/', defaultText: "'/'", describe: 'Cookie path.', check: checks.path },
@@ -132,11 +135,11 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'requestObjectSigningAlg', defaultText: '(none: no JAR)', describe: 'JAR (RFC 9101): send the authorization request as a request object signed with this algorithm, also inside PAR.', check: checks.oneOf(...SIGNING_ALGS) },
   { path: 'requestObjectSigningKey', defaultText: '`clientAssertionSigningKey`', describe: 'Private key request objects are signed with (turns JAR on): a CryptoKey, a PEM string or a private JWK.', check: checks.signingKey },
   { path: 'requestObjectSigningKeyId', defaultText: "the JWK's `kid`", describe: 'The `kid` header of request objects.', check: checks.string },
-  { path: 'clockTolerance', default: 60, defaultText: '60', describe: 'Seconds of clock skew tolerated in ID token checks.', check: checks.nonNegativeNumber },
-  { path: 'httpTimeout', default: 5_000, defaultText: '5000', describe: 'Milliseconds any call to the OP may take.', check: checks.positiveNumber },
+  { path: 'clockTolerance', default: 60, defaultText: '60', unit: 'seconds', describe: 'Seconds of clock skew tolerated in ID token checks.', check: checks.nonNegativeNumber },
+  { path: 'httpTimeout', default: 5_000, defaultText: '5000', unit: 'milliseconds', describe: 'Milliseconds any call to the OP may take.', check: checks.positiveNumber },
   { path: 'idTokenSigningAlg', default: 'RS256', defaultText: "'RS256'", describe: 'The only `alg` accepted for ID tokens.', check: checks.oneOf('RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA') },
-  { path: 'discoveryCacheMaxAge', default: 600_000, defaultText: '600000 (10 min)', describe: 'Milliseconds discovery (and JWKS) stay cached; failures are never cached.', check: checks.positiveNumber },
-  { path: 'jwksCooldown', default: 30_000, defaultText: '30000', describe: 'Milliseconds before an unknown `kid` may refetch the JWKS again.', check: checks.nonNegativeNumber },
+  { path: 'discoveryCacheMaxAge', default: 600_000, defaultText: '600000 (10 min)', unit: 'milliseconds', describe: 'Milliseconds discovery (and JWKS) stay cached; failures are never cached.', check: checks.positiveNumber },
+  { path: 'jwksCooldown', default: 30_000, defaultText: '30000', unit: 'milliseconds', describe: 'Milliseconds before an unknown `kid` may refetch the JWKS again.', check: checks.nonNegativeNumber },
   { path: 'afterCallback', defaultText: '(none)', describe: '`(req, res, session, state) => session`: change what is stored after login.', check: checks.function },
   { path: 'getLoginState', default: () => defaultLoginState, defaultText: '`{ returnTo }`', describe: 'Builds the app state carried through login.', check: checks.function },
   { path: 'identityClaimFilter', default: ['aud', 'iss', 'iat', 'exp', 'nbf', 'nonce', 'azp', 'auth_time', 's_hash', 'at_hash', 'c_hash', 'sid'], defaultText: 'protocol claims', describe: 'ID token claims left out of `req.oidc.user`.', check: checks.stringArray },
@@ -144,8 +147,8 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'errorOnRequiredAuth', default: false, defaultText: 'false', describe: 'Answer 401 instead of redirecting browsers to login.', check: checks.boolean },
   { path: 'attemptSilentLogin', default: false, defaultText: 'false', describe: 'Try a `prompt=none` login once on a browser\'s first visit.', check: checks.boolean },
   { path: 'autoRefresh', default: true, defaultText: 'true', describe: 'Refresh an expiring access token before route handlers run.', check: checks.boolean },
-  { path: 'refreshLeeway', default: 60, defaultText: '60', describe: 'Seconds before expiry at which an access token is refreshed (at most half its lifetime).', check: checks.nonNegativeNumber },
-  { path: 'refreshDeadline', default: 10_000, defaultText: '10000', describe: 'Milliseconds one request may spend refreshing (lock waits, store and OP calls); then it gets its current token if unexpired, else 503 `ERR_REFRESH_TIMEOUT`.', check: checks.positiveNumber },
+  { path: 'refreshLeeway', default: 60, defaultText: '60', unit: 'seconds', describe: 'Seconds before expiry at which an access token is refreshed (at most half its lifetime).', check: checks.nonNegativeNumber },
+  { path: 'refreshDeadline', default: 10_000, defaultText: '10000', unit: 'milliseconds', describe: 'Milliseconds one request may spend refreshing (lock waits, store and OP calls); then it gets its current token if unexpired, else 503 `ERR_REFRESH_TIMEOUT`.', check: checks.positiveNumber },
   { path: 'resourceParameter', default: 'audience', defaultText: "'audience'", describe: "How `getAccessToken({ audience })` names the API in the refresh grant: `'audience'` (Auth0) or `'resource'` (RFC 8707).", check: checks.oneOf('audience', 'resource') },
   { path: 'maxCachedApis', default: 10, defaultText: '10', describe: 'Most APIs whose tokens one session keeps; the least recently used is dropped first.', check: (v) => (Number.isInteger(v) && (v as number) >= 1 ? undefined : 'a whole number of 1 or more') },
   { path: 'refreshLock', defaultText: 'in-process', describe: 'Coordinates refreshes across instances (`RedisRefreshLock`).', check: (v) => (typeof v === 'object' && v !== null && typeof (v as { acquire?: unknown }).acquire === 'function' ? undefined : 'a RefreshLock') },
@@ -164,6 +167,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'useDPoP', default: false, defaultText: 'false', describe: 'Bind tokens to a DPoP key (`true` or `{ keyPair, alg }`).', check: checks.either(checks.boolean, checks.object) },
   { path: 'useDPoP.keyPair', defaultText: 'generated per instance', describe: 'The `CryptoKeyPair` DPoP proofs are signed with.', check: (v) => (typeof v === 'object' && v !== null && 'privateKey' in v && 'publicKey' in v ? undefined : 'a CryptoKeyPair') },
   { path: 'useDPoP.alg', defaultText: "'ES256'", describe: 'Algorithm of a generated DPoP key.', check: checks.oneOf('ES256', 'ES384', 'EdDSA', 'PS256', 'RS256') },
+  { path: 'logger', defaultText: '(none)', describe: 'Also send the log lines to this logger (`{ debug, info, warn, error }`, e.g. pino).', check: (v) => (typeof v === 'object' && v !== null && ['debug', 'info', 'warn', 'error'].every((level) => typeof (v as Record<string, unknown>)[level] === 'function') ? undefined : 'a logger with debug, info, warn and error functions') },
 ];
 
 function defaultLoginState(_req: unknown, options: { returnTo?: string }): Record<string, unknown> {

@@ -4,7 +4,7 @@ import type { ResponseContext } from './response-context.js';
 export { RequestContext, type GetAccessTokenOptions } from './request-context.js';
 export { ResponseContext } from './response-context.js';
 export { AccessToken, type RefreshParams } from './access-token.js';
-export type { IdTokenClaims } from './claims.js';
+export type { IdTokenClaims, UserClaims } from './claims.js';
 export type { AccessTokenForConnectionOptions, ConnectionAccessToken } from './connection-tokens.js';
 export type {
   CustomTokenExchangeOptions,

@@ -21,7 +21,7 @@ import {
   type SessionTransferTokenResult,
 } from './token-exchange.js';
 import type { TokenExchangeResult } from '../client/token-exchange/index.js';
-import type { IdTokenClaims } from './claims.js';
+import type { IdTokenClaims, UserClaims } from './claims.js';
 
 /** Options of `req.oidc.getAccessToken()`. */
 export interface GetAccessTokenOptions {
@@ -92,11 +92,16 @@ export class RequestContext {
     return this.#claims;
   }
 
-  /** The user's identity claims: the ID token's claims without protocol claims. */
-  get user(): Record<string, unknown> | undefined {
+  /**
+   * The user's identity claims: the ID token's claims without the protocol
+   * claims of `identityClaimFilter`; undefined when nobody is signed in (so
+   * `req.oidc.user?.name`, also behind `requiresAuth()`, where TypeScript
+   * cannot know that someone is).
+   */
+  get user(): UserClaims | undefined {
     const claims = this.idTokenClaims;
     if (claims === undefined) return undefined;
-    const user: Record<string, unknown> = {};
+    const user = {} as UserClaims;
     const filter = this.#rt.config.identityClaimFilter;
     for (const key in claims) if (!filter.includes(key)) user[key] = claims[key];
     return user;

@@ -4,6 +4,8 @@ import { AuthClient } from '../client/auth-client.js';
 import { ClientCredentials, type ClientCredentialsRequest } from '../client/client-credentials.js';
 import type { TokenSet } from '../client/token-set.js';
 import { getConfig } from '../config/index.js';
+import { addLogger, debug } from '../debug.js';
+import { isOidcError } from '../errors.js';
 import type { AuthOptions, Config } from '../config/types.js';
 import { attachContext } from '../context/attach.js';
 import { Refresher } from '../refresh/index.js';
@@ -17,6 +19,8 @@ import { TransactionCookies } from '../transaction/index.js';
 import { trySilentLogin } from './attempt-silent-login.js';
 import { endIfLoggedOut } from './logged-out.js';
 import { requireLogin } from './require-login.js';
+
+const log = debug('route');
 
 /** The middleware `auth()` returns, with the `AuthClient` and config it uses. */
 export interface AuthMiddleware extends RequestHandler {
@@ -99,9 +103,19 @@ export function createRuntime(given: Config): Runtime {
  * app.get('/profile', requiresAuth(), (req, res) => res.json(req.oidc.user));
  * ```
  */
+/** Why a library route did not answer normally: the stable code and status, never the message. */
+function logRefusal(route: string, err: unknown): void {
+  const code = isOidcError(err) ? err.code : 'an unexpected error';
+  const status = isOidcError(err) ? err.status : 500;
+  if (status < 500) log.info('%s refused: %s (%d)', route, code, status);
+  else log.warn('%s failed: %s (%d)', route, code, status);
+}
+
 export function auth(options: AuthOptions = {}): AuthMiddleware {
   const rt = createRuntime(getConfig(options));
   const { config } = rt;
+  // The caller's own object (the config holds a frozen copy of a plain one).
+  if (options.logger !== undefined) addLogger(options.logger);
   const routes = routeTable(rt);
 
   /** After the session: refresh an expiring token, then guard the route. */
@@ -150,9 +164,15 @@ export function auth(options: AuthOptions = {}): AuthMiddleware {
     rt.transactions.prune(req, res);
     rt.sessions.load(req, res, (err?: unknown) => {
       if (err) return next(err);
-      const route = routes.get(`${req.method} ${req.path}`);
+      const key = `${req.method} ${req.path}`;
+      const route = routes.get(key);
       if (route !== undefined) {
-        route(req, res).catch(next);
+        // The key is one of the configured routes: the log shows no request data.
+        if (log.enabled) log('handling %s', key);
+        route(req, res).catch((err: unknown) => {
+          if (log.enabled) logRefusal(key, err);
+          next(err);
+        });
         return;
       }
       checked(req, res, next);

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler } from 'express';
 import type { IdTokenClaims } from '../context/claims.js';
+import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import { requireLogin, runtimeOf } from './require-login.js';
 
@@ -8,6 +9,8 @@ export type ClaimValue = string | number | boolean | null;
 
 /** Decides from the request and the ID token's claims whether the route may run. */
 export type ClaimChecker = (req: Request, claims: IdTokenClaims) => boolean;
+
+const log = debug('guard');
 
 function isClaimValue(value: unknown): value is ClaimValue {
   return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean';

@@ -43,6 +43,7 @@ export function requireLogin(
   requirement?: AssuranceRequirement,
 ): void {
   if (errorOnRequiredAuth || !isBrowserNavigation(req)) {
+    log.info('refused: login required, answering 401 (ERR_NOT_AUTHENTICATED)%s', errorOnRequiredAuth ? '' : ' to a request that is not a page load');
     next(new OidcError('ERR_NOT_AUTHENTICATED', 'authentication required', { status: 401 }));
     return;
   }

@@ -133,7 +133,10 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
       ...(tx.organization === undefined ? {} : { organization: tx.organization }),
     });
   } catch (err) {
-    if (!tx.silent) throw exchangeFailed(err);
+    if (!tx.silent) {
+      log.warn('code exchange failed (%s)', err instanceof OidcError ? err.code : 'an unexpected error');
+      throw exchangeFailed(err);
+    }
     // The user never asked to log in: a failed silent attempt leaves them anonymous, not on an error page.
     log('silent login failed at the code exchange (%s)', err instanceof OidcError ? err.code : 'error');
     return res.redirect(returnTo);

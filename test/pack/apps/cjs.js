@@ -1,0 +1,31 @@
+'use strict';
+/**
+ * A consumer app in CommonJS: `require('express-oidc')` loads the ES module
+ * package through Node's require(esm) (Node 20.19 and later).
+ */
+const http = require('node:http');
+const express = require('express');
+const { auth, requiresAuth, isOidcError } = require('express-oidc');
+
+const app = express();
+app.use(auth({ authRequired: false, authorizationParams: { scope: 'openid profile email offline_access' } }));
+app.get('/profile', requiresAuth(), async (req, res, next) => {
+  try {
+    const token = await req.oidc.getAccessToken();
+    res.json({
+      format: 'cjs',
+      sub: req.oidc.user?.sub,
+      name: req.oidc.user?.name,
+      hasAccessToken: typeof token.access_token === 'string'
+    });
+  } catch (err) {
+    next(err);
+  }
+});
+app.use((err, _req, res, _next) => {
+  res.status(isOidcError(err) ? err.status : 500).json({ code: err.code });
+});
+
+const server = http.createServer(app);
+server.listen(Number(process.env.PORT), '127.0.0.1', () => console.log(`listening on ${process.env.PORT}`));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
