@@ -19,7 +19,7 @@ let setup: Instances;
 
 beforeAll(async () => {
   redis = await startRedis();
-  setup = await startInstances(redis, { op: { accessTokenTTL: 3, multiResourceRefreshToken: [ORDERS, REPORTS] }, routes: tokenRoutes });
+  setup = await startInstances(redis, { op: { accessTokenTTL: 6, multiResourceRefreshToken: [ORDERS, REPORTS] }, routes: tokenRoutes });
 }, 30_000);
 afterAll(async () => {
   await setup?.close();
@@ -49,7 +49,10 @@ test('30 concurrent requests on two instances for a second API: one grant, one t
   expect(tokens.size).toBe(1);
   expect(decodeJwt(String([...tokens][0])).aud).toBe(ORDERS);
   expect(grantsFor(ORDERS)).toBe(1);
-  expect(setup.op.counts.token.refresh_token).toBe(1);
+  // On a loaded machine the session's own short-lived token may come due meanwhile: that grant names no API.
+  const others = setup.op.tokenRequests.filter((r) => r.grantType === 'refresh_token' && r.params.audience !== ORDERS);
+  expect(others.map((r) => r.params.audience)).toEqual(others.map(() => undefined));
+  expect(presentedTwice()).toEqual([]);
 });
 
 test('two APIs and the session token expiring together, asked on both instances: no refresh token presented twice', async () => {

@@ -68,7 +68,7 @@ test('30 concurrent requests for a second API: exactly one grant, all get the sa
 });
 
 test('tokens of two APIs expiring together, with the session token: each refreshed once, no refresh token presented twice', async () => {
-  setup = await startRefreshSetup({ accessTokenTTL: 3, multiResourceRefreshToken: [ORDERS, REPORTS] });
+  setup = await startRefreshSetup({ accessTokenTTL: 6, multiResourceRefreshToken: [ORDERS, REPORTS] });
   const browser = await signIn(setup);
   const orders = await apiToken(browser, ORDERS);
   const reports = await apiToken(browser, REPORTS);

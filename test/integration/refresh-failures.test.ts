@@ -199,4 +199,32 @@ describe('the session store fails to take the refreshed tokens', () => {
     // The stored refresh token is the live one.
     expect((await browser.post(`${setup.app.url}/refresh`, {}, JSON_ACCEPT)).status).toBe(200);
   });
+
+  test('while the store refuses writes, later refreshes (session and reduced scope) redeem the newest refresh token, and it lands once the store is back', async () => {
+    const store = new FlakyStore();
+    setup = await startRefreshSetup({ accessTokenTTL: 60 }, {}, undefined, store);
+    const browser = await signIn(setup);
+    const before = await stored(setup, browser);
+    setup.op.resetCounts();
+
+    store.failingWrites = 1_000;
+    // Each request loads the stored (old) session; this process holds the newer tokens.
+    expect((await browser.post(`${setup.app.url}/refresh`, {}, JSON_ACCEPT)).status).toBe(200);
+    expect((await browser.post(`${setup.app.url}/refresh`, {}, JSON_ACCEPT)).status).toBe(200);
+    expect((await browser.get(`${setup.app.url}/scoped?scope=openid`, JSON_ACCEPT)).status).toBe(200);
+    expect((await stored(setup, browser))?.refresh_token).toBe(before!.refresh_token);
+    const presented = setup.op.tokenRequests.map((r) => r.params.refresh_token);
+    expect(new Set(presented).size).toBe(presented.length);
+
+    store.failingWrites = 0;
+    let after = await stored(setup, browser);
+    for (let i = 0; i < 50 && after?.v === before!.v; i += 1) {
+      await sleep(100);
+      after = await stored(setup, browser);
+    }
+    expect(after?.v).toBe(before!.v + 3);
+    expect((await browser.post(`${setup.app.url}/refresh`, {}, JSON_ACCEPT)).status).toBe(200);
+    const all = setup.op.tokenRequests.map((r) => r.params.refresh_token);
+    expect(new Set(all).size).toBe(all.length);
+  });
 });
