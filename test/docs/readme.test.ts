@@ -1,17 +1,14 @@
 /**
- * The docs' tables are checked against the code, so they cannot drift: the
- * configuration table (docs/configuration.md) against OPTION_SPECS (both
- * ways: names, env vars, defaults), the error codes (docs/errors.md) against
- * the ErrorCode union, the npm commands of the README and every guide against
+ * The docs' tables are checked against the code, so they cannot drift (the
+ * configuration table is generated and checked by options.test.ts): the
+ * error codes (docs/errors.md) against the ErrorCode union, the npm commands of the README and every guide against
  * package.json, and every link between them against the files and headings.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { OPTION_SPECS } from '../../src/config/schema.js';
 
 const read = (path: string) => readFileSync(new URL(`../../${path}`, import.meta.url), 'utf8');
 const README = read('README.md');
 const GUIDES = readdirSync(new URL('../../docs/', import.meta.url)).filter((name) => name.endsWith('.md'));
-const CONFIGURATION = read('docs/configuration.md');
 const ERRORS = read('docs/errors.md');
 /** The README and every guide, by path from the project root. */
 const PAGES = new Map<string, string>([['README.md', README], ...GUIDES.map((name): [string, string] => [`docs/${name}`, read(`docs/${name}`)])]);
@@ -41,31 +38,6 @@ function code(cell: string): string {
   if (!match) throw new Error(`README: expected a single \`code\` cell, got ${cell}`);
   return match[1] as string;
 }
-
-describe('configuration table', () => {
-  const rows = tableAfter(CONFIGURATION, '| Option | Env var | Default | Meaning |');
-  const documented = new Map(rows.map((cells) => [code(cells[0] as string), cells]));
-
-  test('lists each option once', () => {
-    expect(rows.length).toBe(documented.size);
-  });
-
-  test('documents every option of the schema, with its env var and default', () => {
-    for (const spec of OPTION_SPECS) {
-      const cells = documented.get(spec.path);
-      expect({ option: spec.path, documented: cells !== undefined }).toEqual({ option: spec.path, documented: true });
-      const [, env, defaultText, meaning] = cells as string[];
-      expect({ option: spec.path, env }).toEqual({ option: spec.path, env: spec.env === undefined ? '—' : `\`${spec.env}\`` });
-      expect({ option: spec.path, defaultText }).toEqual({ option: spec.path, defaultText: spec.defaultText });
-      expect({ option: spec.path, hasMeaning: (meaning ?? '').length > 0 }).toEqual({ option: spec.path, hasMeaning: true });
-    }
-  });
-
-  test('documents no option the schema does not know', () => {
-    const known = new Set(OPTION_SPECS.map((spec) => spec.path));
-    expect([...documented.keys()].filter((name) => !known.has(name))).toEqual([]);
-  });
-});
 
 describe('error codes table', () => {
   const source = read('src/errors.ts');
