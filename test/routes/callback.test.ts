@@ -4,7 +4,8 @@
  * against a real test OP (discovery, and the token endpoint refusing a made-up code). One test
  * signs in for the whole path: exchange, session, silent-login mark cleared, safe returnTo.
  */
-import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { OidcError } from '../../src/errors.js';
 import { sign } from 'cookie-signature';
 
 import { Browser } from '../helpers/browser.js';
@@ -18,8 +19,12 @@ let app: TestApp;
 beforeAll(async () => {
   const port = await freePort();
   op = await createTestOP({ appBaseURL: `http://127.0.0.1:${port}` });
-  app = await startApp(op.issuer, port);
+  app = await startApp(op.issuer, port, {}, (express) => {
+    // A login with extra authorization parameters, given as JSON in ?params=
+    express.get('/login-with', (req, res) => res.oidc.login({ returnTo: '/profile', authorizationParams: JSON.parse(String(req.query.params ?? '{}')) as Record<string, string> }));
+  });
 });
+afterEach(() => op.tamperIdToken(null));
 afterAll(async () => {
   await app?.close();
   await op?.stop();
@@ -71,6 +76,12 @@ describe('before the code exchange', () => {
     const res = await callback({ state, error: 'access_denied', error_description: 'The user said no', iss: op.issuer }, cookie);
     expect([res.status, res.body.code, res.body.error, res.body.message]).toEqual([400, 'ERR_OP_ERROR', 'access_denied', 'login failed: the OP answered "access_denied"']);
     expect(res.setCookie.some((c) => c.startsWith(`auth_verification.${state}=;`))).toBe(true);
+    // The OP's description reaches the app's error handler (not the browser), made printable.
+    const handled = app.errors.at(-1) as OidcError;
+    expect(handled.errorDescription).toBe('The user said no');
+    const bare = login();
+    await callback({ state: bare.state, error: 'access_denied' }, bare.cookie);
+    expect((app.errors.at(-1) as OidcError).errorDescription).toBeUndefined();
   });
 
   test('an error that is not a plain code is not echoed', async () => {
@@ -124,6 +135,22 @@ describe('the code exchange', () => {
     const quiet = await callback({ state: silent.state, code: 'made-up-code', iss: op.issuer }, silent.cookie);
     expect([quiet.status, quiet.location]).toEqual([302, `${app.url}/after`]);
     expect(quiet.setCookie.join()).not.toContain('appSession=');
+  });
+
+  test('the max_age asked at login reaches the ID token check', async () => {
+    op.tamperIdToken((claims) => ({ claims: { ...claims, auth_time: Math.floor(Date.now() / 1000) - 3_600 } }));
+    const browser = new Browser();
+    const res = await deliver(browser, await authorizeUntilCallback(browser, `${app.url}/login-with?params=${encodeURIComponent(JSON.stringify({ max_age: '60' }))}`));
+    expect(res.status).toBe(400);
+    expect((await whoAmI(browser, app.url)).authenticated).toBe(false);
+  });
+
+  test('the organization asked at login reaches the ID token check', async () => {
+    op.tamperIdToken((claims) => ({ claims: { ...claims, org_id: 'org_other' } }));
+    const browser = new Browser();
+    const res = await deliver(browser, await authorizeUntilCallback(browser, `${app.url}/login-with?params=${encodeURIComponent(JSON.stringify({ organization: 'org_acme' }))}`));
+    expect(res.status).toBe(400);
+    expect((await whoAmI(browser, app.url)).authenticated).toBe(false);
   });
 
   test('a real login: signed in, sent to the safe returnTo, the silent-login mark cleared', async () => {
