@@ -215,7 +215,10 @@ export type GetLoginState = (req: Request, options: LoginOptions) => Record<stri
 
 /** DPoP (RFC 9449): tokens bound to a key pair of the app. */
 export interface DPoPOptions {
-  /** The key pair proofs are signed with; generated at start-up when absent (one per instance). */
+  /**
+   * The key pair proofs are signed with; generated at start-up when absent (one per instance).
+   * @defaultValue generated per instance
+   */
   keyPair?: CryptoKeyPair;
   /**
    * Signing algorithm of a generated key.
@@ -248,27 +251,34 @@ export interface BackchannelLogoutOptions {
   /**
    * Which sessions belong to whom. Default: in-process, or a `RedisLogoutIndex`
    * on the store's client when `session.store` is connect-redis.
+   * @defaultValue in-process (Redis when `session.store` is connect-redis)
    */
   index?: LogoutIndex;
   /**
    * express-openid-connect's place for logout entries: here a connect-redis
    * store on a node-redis client, whose client then keeps the logout index (a
    * `RedisLogoutIndex`). Any other store is refused at start-up: use `index`.
+   * @defaultValue (none)
    */
   store?: Store;
   /**
    * Called with the claims of a validated, not replayed logout token; it ends
    * the sessions the token names itself, instead of the built-in lookup. A
-   * rejection answers the OP with a 5xx. Default: none.
+   * rejection answers the OP with a 5xx.
+   * @defaultValue (none)
    */
   onLogoutToken?: (claims: Record<string, unknown>, config: Config) => Promise<void> | void;
   /**
    * Checked on every request that has a signed-in session (costs a call per
    * request): `true` ends the session before the route runs. `false` or absent:
    * no check (the built-in logout already destroyed the session).
+   * @defaultValue (none)
    */
   isLoggedOut?: false | ((req: Request, config: Config) => Promise<boolean> | boolean);
-  /** Called after each login, once the session is stored. `false` or absent: none. */
+  /**
+   * Called after each login, once the session is stored. `false` or absent: none.
+   * @defaultValue (none)
+   */
   onLogin?: false | ((req: Request, config: Config) => Promise<void> | void);
 }
 
@@ -292,13 +302,25 @@ export type LoginThrottle = (attempt: LoginAttempt, req: Request) => boolean | P
 
 /** `passwordLogin` as an object. */
 export interface PasswordLoginOptions {
-  /** Auth0 database connection: sends the password-realm grant with this realm. */
+  /**
+   * Auth0 database connection: sends the password-realm grant with this realm.
+   * @defaultValue (none)
+   */
   realm?: string;
-  /** API the access token is for (default `authorizationParams.audience`). */
+  /**
+   * API the access token is for (when absent, `authorizationParams.audience`).
+   * @defaultValue (none)
+   */
   audience?: string;
-  /** Scopes to ask for (default `authorizationParams.scope`); `openid` is always added. */
+  /**
+   * Scopes to ask for (when absent, `authorizationParams.scope`); `openid` is always added.
+   * @defaultValue (none)
+   */
   scope?: string;
-  /** Refuses attempts before they reach the OP (see `LoginThrottle`); default: none. */
+  /**
+   * Refuses attempts before they reach the OP (see `LoginThrottle`).
+   * @defaultValue (none)
+   */
   throttle?: LoginThrottle;
 }
 
