@@ -43,6 +43,7 @@ export function claimCheck(check: ClaimChecker, message = 'a required claim is m
       }
       // Truthy passes, as in express-openid-connect (`claims.isAdmin || roles.includes(...)`).
       if (verdict) return next();
+      log.info('refused: the claim check failed, answering 403 (ERR_FORBIDDEN_CLAIM)');
       next(new OidcError('ERR_FORBIDDEN_CLAIM', message, { status: 403 }));
     } catch (err) {
       next(err);

@@ -15,6 +15,7 @@ import {
   MemoryLogoutIndex,
   MemoryRefreshLock,
   MemoryStore,
+  MfaPendingError,
   MfaRequiredError,
   OidcError,
   RedisLogoutIndex,
@@ -85,10 +86,14 @@ test('every class that holds a token, code, secret or cookie prints none of them
   const tokens = JSON.parse((await browser.get(`${app.url}/capture`)).body) as Record<string, string>;
   const sessionCookie = browser.cookies.get('appSession')?.value as string;
 
-  // An MFA answer from the OP (bob has MFA on): the error holds the MFA token.
-  await browser.post(`${app.url}/login/password`, { username: USERS.bob.username, password: USERS.bob.password });
-  const mfa = app.errors.find((e): e is MfaRequiredError => e instanceof MfaRequiredError) as MfaRequiredError;
+  // An MFA answer from the OP (bob has MFA on): AuthClient's error holds the MFA token, the
+  // password route's holds the pending login's handle (the MFA token stays on the server).
+  const mfa = (await app.middleware.client.loginWithPassword({ username: USERS.bob.username, password: USERS.bob.password }).catch((err: unknown) => err)) as MfaRequiredError;
+  expect(mfa).toBeInstanceOf(MfaRequiredError);
   expect(mfa.mfaToken.length).toBeGreaterThan(10);
+  await browser.post(`${app.url}/login/password`, { username: USERS.bob.username, password: USERS.bob.password });
+  const pending = app.errors.find((e): e is MfaPendingError => e instanceof MfaPendingError) as MfaPendingError;
+  expect(pending.pendingLogin.length).toBeGreaterThan(10);
 
   const secrets: Record<string, string> = {
     'cookie secret': APP_SECRET,
@@ -100,6 +105,7 @@ test('every class that holds a token, code, secret or cookie prints none of them
     'session cookie': decodeURIComponent(sessionCookie),
     'session id': decodeURIComponent(sessionCookie).slice(2, decodeURIComponent(sessionCookie).indexOf('.')),
     'MFA token': mfa.mfaToken,
+    'pending login handle': pending.pendingLogin,
     'machine token': (captured.machineTokens as { accessToken: string }).accessToken,
     'redis password': 'redis-password-that-must-not-print',
   };
@@ -139,6 +145,7 @@ test('every class that holds a token, code, secret or cookie prints none of them
     MemoryLogoutIndex: index,
     RedisLogoutIndex: new RedisLogoutIndex(redis),
     MfaRequiredError: mfa,
+    MfaPendingError: pending,
     'OidcError with a cause holding a session': new OidcError('ERR_SESSION_STORE_UNAVAILABLE', 'the session store is unavailable', {
       status: 503,
       cause: Object.assign(new Error('ERR wrong type'), { command: { name: 'set', args: [`sess:${secrets['session id']}`, JSON.stringify({ refresh_token: secrets['refresh token'] })] } }),
