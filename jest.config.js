@@ -15,4 +15,7 @@ export default {
   // npm run test:e2e, npm run test:interop, npm run test:package.
   testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/e2e/', '<rootDir>/test/interop/', '<rootDir>/test/pack/'],
   testTimeout: 30_000,
+  // A suite whose setup outlived its timeout can still start servers after its teardown ran;
+  // the run must end when the tests have, not hold CI until its time limit.
+  forceExit: true,
 };

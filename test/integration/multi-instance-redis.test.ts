@@ -62,7 +62,8 @@ beforeAll(async () => {
     },
   });
   ({ a, b } = setup);
-});
+  // Two instances, an OP and a redis-server: slow on a loaded machine, so a longer bound than a test's.
+}, 90_000);
 afterAll(async () => {
   await setup?.close();
   await redis?.stop();
