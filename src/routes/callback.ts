@@ -50,20 +50,13 @@ function finishedLogin(req: Request, state: string, err: unknown): string | unde
  */
 function exchangeFailed(err: unknown): unknown {
   if (!(err instanceof OidcError) || err.code !== 'ERR_OP_ERROR' || err.status >= 500 || err.error === 'invalid_grant') return err;
-  return new OidcError('ERR_OP_ERROR', err.message, {
-    status: 502,
-    cause: err,
-    ...(err.error === undefined ? {} : { error: err.error }),
-    ...(err.errorDescription === undefined ? {} : { errorDescription: err.errorDescription }),
-    ...(err.opStatus === undefined ? {} : { opStatus: err.opStatus }),
-    ...(err.url === undefined ? {} : { url: err.url }),
-  });
+  // OidcError leaves out the fields that are undefined.
+  return new OidcError('ERR_OP_ERROR', err.message, { status: 502, cause: err, error: err.error, errorDescription: err.errorDescription, opStatus: err.opStatus, url: err.url });
 }
 
 function invalid(message: string): OidcError {
-  return new OidcError('ERR_CALLBACK_INVALID', message, { status: 400 });
+  return new OidcError('ERR_CALLBACK_INVALID', message);
 }
-
 
 /**
  * Finishes a login: checks `state` against the transaction, the response's
@@ -77,7 +70,7 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   if (options.redirectUri !== undefined && typeof options.redirectUri !== 'string') {
     throw new OidcError('ERR_CONFIG_INVALID', 'callback: "redirectUri" must be a string', { status: 500 });
   }
-  const params = req.method === 'POST' ? await readForm(req) : new URL(req.originalUrl ?? req.url, 'http://callback.invalid').searchParams;
+  const params = req.method === 'POST' ? await readForm(req) : new URL(req.originalUrl, 'http://callback.invalid').searchParams;
   // The code is read: the router's later debug lines (an error handler's) must not print it.
   forgetQuery(req);
   const state = single(params, 'state', 256);
@@ -108,29 +101,26 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
     // The callback URL is attacker-controlled: only a plain error code is kept.
     const opError = OidcError.errorCode(error);
     // The message is fixed: the callback's parameters are whatever the browser was sent with.
-    throw new OidcError('ERR_OP_ERROR', 'login failed: the OP answered with an error (see err.error)', {
-      status: 400,
-      ...(opError === undefined ? {} : { error: opError }),
-      ...(description === undefined ? {} : { errorDescription: description }),
-    });
+    throw new OidcError('ERR_OP_ERROR', 'login failed: the OP answered with an error (see err.error)', { error: opError, errorDescription: description });
   }
 
   const metadata = await rt.client.serverMetadata();
   if (metadata.authorization_response_iss_parameter_supported === true ? iss !== metadata.issuer : iss !== undefined && iss !== metadata.issuer) {
-    throw new OidcError('ERR_ISSUER_MISMATCH', 'the authorization response comes from another issuer', { status: 400 });
+    throw new OidcError('ERR_ISSUER_MISMATCH', 'the authorization response comes from another issuer');
   }
   if (code === undefined || code.length === 0) throw invalid('the callback has no code');
 
   let tokens: TokenSet;
   try {
+    // exchangeCode reads an undefined check as an absent one.
     tokens = await rt.client.exchangeCode(params, {
       redirectUri: options.redirectUri ?? tx.redirectUri ?? defaultRedirectUri(rt),
-      ...(tokenEndpointParams === undefined ? {} : { tokenEndpointParams }),
+      tokenEndpointParams,
       state: tx.state,
       codeVerifier: tx.codeVerifier,
       nonce: tx.nonce,
-      ...(tx.maxAge === undefined ? {} : { maxAge: tx.maxAge }),
-      ...(tx.organization === undefined ? {} : { organization: tx.organization }),
+      maxAge: tx.maxAge,
+      organization: tx.organization,
     });
   } catch (err) {
     if (!tx.silent) {

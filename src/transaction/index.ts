@@ -125,10 +125,9 @@ export class TransactionCookies {
     if (header === undefined || header.length <= TRANSACTION_BUDGET_BYTES) return;
     const open = this.#open(req);
     let total = open.reduce((sum, t) => sum + t.bytes, 0);
-    if (total <= TRANSACTION_BUDGET_BYTES) return;
-    log('transaction cookies over budget: clearing the oldest');
     for (const stale of open) {
       if (total <= TRANSACTION_BUDGET_BYTES) break;
+      log('transaction cookies over budget: clearing the oldest');
       clearCookie(res, stale.name, this.#attrs);
       total -= stale.bytes;
     }
@@ -147,16 +146,16 @@ export class TransactionCookies {
     if (raw === undefined) {
       const anyOpen = [...cookies.keys()].some((n) => n.startsWith(this.#prefix));
       throw anyOpen
-        ? new OidcError('ERR_STATE_MISMATCH', 'state does not match any login in progress', { status: 400 })
-        : new OidcError('ERR_TRANSACTION_MISSING', 'no login in progress (transaction cookie missing)', { status: 400 });
+        ? new OidcError('ERR_STATE_MISMATCH', 'state does not match any login in progress')
+        : new OidcError('ERR_TRANSACTION_MISSING', 'no login in progress (transaction cookie missing)');
     }
     clearCookie(res, name, this.#attrs);
     const tx = this.#verify(raw);
     if (tx === undefined || tx.state !== state) {
-      throw new OidcError('ERR_TRANSACTION_INVALID', 'transaction cookie is invalid', { status: 400 });
+      throw new OidcError('ERR_TRANSACTION_INVALID', 'transaction cookie is invalid');
     }
     if (Math.floor(Date.now() / 1000) - tx.createdAt > TRANSACTION_TTL) {
-      throw new OidcError('ERR_TRANSACTION_INVALID', 'login took too long (transaction expired)', { status: 400 });
+      throw new OidcError('ERR_TRANSACTION_INVALID', 'login took too long (transaction expired)');
     }
     // A form_post login wrote its cookie with other attributes; clear that one too.
     if (tx.responseMode === 'form_post') clearCookie(res, name, this.#formPostAttrs);
@@ -177,7 +176,8 @@ export class TransactionCookies {
       if (payload === false) continue;
       try {
         const tx = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as Transaction;
-        return typeof tx === 'object' && tx !== null && typeof tx.state === 'string' ? tx : undefined;
+        // Every other JSON value has no string state (reading null's throws, refused below).
+        return typeof tx.state === 'string' ? tx : undefined;
       } catch {
         return undefined;
       }

@@ -1,6 +1,7 @@
 /**
  * validateIdToken on its own, with keys made here (jose) and the clock frozen: every rule refuses
- * the token it is about, at its exact boundary, with ERR_ID_TOKEN_INVALID (400) and a reason.
+ * the token it is about, at its exact boundary, with ERR_ID_TOKEN_INVALID and a reason: 400 for a
+ * bad token, 502 for `exp`/`iat` beyond the clock tolerance (the server's and the OP's clocks differ).
  * The code exchange has openid-client checking many of these claims first; the other grants and
  * AuthClient.validateIdToken rely on these checks alone (see id-token-grants.test.ts).
  */
@@ -53,17 +54,22 @@ function sign(payload: JWTPayload, header: Record<string, unknown> = {}, key: Cr
 
 type Expected = Parameters<typeof validateIdToken>[3];
 
-async function refusal(token: string, expected?: Expected, settings: IdTokenSettings = SETTINGS, keySet: JWTVerifyGetKey = keys): Promise<OidcError> {
+async function refusal(token: string, expected?: Expected, settings: IdTokenSettings = SETTINGS, keySet: JWTVerifyGetKey = keys, status = 400): Promise<OidcError> {
   const outcome = await validateIdToken(token, keySet, settings, expected).then(
     () => new Error('the ID token was accepted'),
     (err: unknown) => err,
   );
   if (!(outcome instanceof OidcError)) throw outcome;
   expect(outcome.code).toBe('ERR_ID_TOKEN_INVALID');
-  expect(outcome.status).toBe(400);
+  expect(outcome.status).toBe(status);
   expect(outcome.message).not.toContain(token);
   return outcome;
 }
+
+/** A token refused for its time claims: a 502 (the clocks differ), with the skew and the tolerance. */
+const skewed = (token: string, settings: IdTokenSettings = SETTINGS) => refusal(token, undefined, settings, keys, 502);
+const skew = (claim: 'exp' | 'iat', seconds: number, tolerance: number) =>
+  `ID token invalid: "${claim}" is ${seconds} s ${claim === 'exp' ? 'in the past' : 'in the future'}, beyond clockTolerance (${tolerance} s): this server's clock and the OP's differ by about that much; sync them (NTP) or raise clockTolerance`;
 
 async function accepted(payload: JWTPayload, expected?: Expected, settings: IdTokenSettings = SETTINGS): Promise<void> {
   await expect(validateIdToken(await sign(payload), keys, settings, expected)).resolves.toMatchObject({ sub: payload.sub });
@@ -155,8 +161,8 @@ describe('iss, aud, azp', () => {
 
 describe('exp and iat, with the clock tolerance', () => {
   test('exp is accepted up to the tolerance in the past, and refused from there', async () => {
-    await accepted(claims({ iat: NOW - 100, exp: NOW - TOLERANCE + 1 }));
-    expect((await refusal(await sign(claims({ iat: NOW - 100, exp: NOW - TOLERANCE })))).message).toBe('ID token invalid: "exp" is in the past');
+    await accepted(claims({ iat: NOW - 100, exp: NOW - 9 }));
+    expect((await skewed(await sign(claims({ iat: NOW - 100, exp: NOW - 10 })))).message).toBe(skew('exp', 10, 10));
   });
 
   test('a token without exp or without iat is refused', async () => {
@@ -165,15 +171,15 @@ describe('exp and iat, with the clock tolerance', () => {
   });
 
   test('iat is accepted up to the tolerance in the future, and refused beyond', async () => {
-    await accepted(claims({ iat: NOW + TOLERANCE }));
-    expect((await refusal(await sign(claims({ iat: NOW + TOLERANCE + 1 })))).message).toBe('ID token invalid: "iat" is in the future');
+    await accepted(claims({ iat: NOW + 10 }));
+    expect((await skewed(await sign(claims({ iat: NOW + 11 })))).message).toBe(skew('iat', 11, 10));
   });
 
   test('the tolerance is the configured one', async () => {
     const strict = { ...SETTINGS, clockTolerance: 0 };
-    expect((await refusal(await sign(claims({ iat: NOW + 1 })), undefined, strict)).message).toBe('ID token invalid: "iat" is in the future');
+    expect((await skewed(await sign(claims({ iat: NOW + 1 })), strict)).message).toBe(skew('iat', 1, 0));
     await accepted(claims({ iat: NOW }), undefined, strict);
-    expect((await refusal(await sign(claims({ iat: NOW - 100, exp: NOW })), undefined, strict)).message).toBe('ID token invalid: "exp" is in the past');
+    expect((await skewed(await sign(claims({ iat: NOW - 100, exp: NOW })), strict)).message).toBe(skew('exp', 0, 0));
   });
 });
 

@@ -5,16 +5,22 @@
  * signs in for the whole path: exchange, session, silent-login mark cleared, safe returnTo.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
+import { addLogger } from '../../src/debug.js';
 import { OidcError } from '../../src/errors.js';
 import { sign } from 'cookie-signature';
 
 import { Browser } from '../helpers/browser.js';
 import { APP_SECRET, freePort, startApp, type TestApp } from '../helpers/app.js';
-import { authorizeUntilCallback, deliver, whoAmI } from '../helpers/flow.js';
+import { authorizeUntilCallback, deliver, errorBody, paramsOf, whoAmI } from '../helpers/flow.js';
 import { createTestOP, USERS, type TestOP } from '../helpers/op.js';
 
 let op: TestOP;
 let app: TestApp;
+
+/** The callback's log lines (what a developer sees with a `logger`), taken since the last call. */
+const logged: string[] = [];
+addLogger({ debug: (line) => logged.push(line), info: (line) => logged.push(line), warn: (line) => logged.push(line), error: (line) => logged.push(line) });
+const callbackLog = () => logged.splice(0).filter((line) => line.startsWith('express-oidc:callback'));
 
 beforeAll(async () => {
   const port = await freePort();
@@ -71,10 +77,11 @@ describe('before the code exchange', () => {
     expect([res.status, res.body.code, res.body.message]).toEqual([400, 'ERR_BAD_REQUEST', 'parameter "state" is too long']);
   });
 
-  test("the OP's error is a 400 ERR_OP_ERROR with its code; the transaction is used up", async () => {
+  test("the OP's error is a 400 ERR_OP_ERROR with its code in err.error, not in the message; the transaction is used up", async () => {
     const { state, cookie } = login();
     const res = await callback({ state, error: 'access_denied', error_description: 'The user said no', iss: op.issuer }, cookie);
-    expect([res.status, res.body.code, res.body.error, res.body.message]).toEqual([400, 'ERR_OP_ERROR', 'access_denied', 'login failed: the OP answered "access_denied"']);
+    expect([res.status, res.body.code, res.body.error, res.body.message]).toEqual([400, 'ERR_OP_ERROR', 'access_denied', 'login failed: the OP answered with an error (see err.error)']);
+    expect((app.errors.at(-1) as OidcError).error).toBe('access_denied');
     expect(res.setCookie.some((c) => c.startsWith(`auth_verification.${state}=;`))).toBe(true);
     // The OP's description reaches the app's error handler (not the browser), made printable.
     const handled = app.errors.at(-1) as OidcError;
@@ -87,13 +94,17 @@ describe('before the code exchange', () => {
   test('an error that is not a plain code is not echoed', async () => {
     const { state, cookie } = login();
     const res = await callback({ state, error: '<script>alert(1)</script>' }, cookie);
-    expect([res.status, res.body.code, res.body.error, res.body.message]).toEqual([400, 'ERR_OP_ERROR', undefined, 'login failed: the OP answered with an unreadable error']);
+    expect([res.status, res.body.code, res.body.error, res.body.message]).toEqual([400, 'ERR_OP_ERROR', undefined, 'login failed: the OP answered with an error (see err.error)']);
+    expect((app.errors.at(-1) as OidcError).error).toBeUndefined();
+    expect(JSON.stringify(res.body)).not.toContain('script');
   });
 
   test('a silent login the OP declined goes back to the page, anonymous, on the app only', async () => {
     const declined = login({ silent: true });
+    callbackLog();
     const res = await callback({ state: declined.state, error: 'login_required' }, declined.cookie);
     expect([res.status, res.location]).toEqual([302, `${app.url}/after`]);
+    expect(callbackLog()).toEqual(['express-oidc:callback silent login declined by the OP']);
     const foreign = login({ silent: true, appState: { returnTo: '//evil.example.com/' } });
     expect((await callback({ state: foreign.state, error: 'login_required' }, foreign.cookie)).location).toBe(`${app.url}/`);
   });
@@ -126,15 +137,34 @@ describe('before the code exchange', () => {
 describe('the code exchange', () => {
   test('a code the OP refuses is an error for a login, and a quiet return for a silent one', async () => {
     const plain = login();
+    callbackLog();
     const res = await callback({ state: plain.state, code: 'made-up-code', iss: op.issuer }, plain.cookie);
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_grant');
     expect(res.setCookie.join()).not.toContain('appSession=');
+    expect(callbackLog()).toEqual(['express-oidc:callback code exchange failed (ERR_OP_ERROR)']);
 
     const silent = login({ silent: true });
     const quiet = await callback({ state: silent.state, code: 'made-up-code', iss: op.issuer }, silent.cookie);
     expect([quiet.status, quiet.location]).toEqual([302, `${app.url}/after`]);
     expect(quiet.setCookie.join()).not.toContain('appSession=');
+    expect(callbackLog()).toEqual(['express-oidc:callback silent login failed at the code exchange (ERR_OP_ERROR)']);
+  });
+
+  test("a code exchange the OP refuses for the client (a wrong client secret) is a non-exposed 502, the OP's answer kept for the developer", async () => {
+    const misconfigured = await startApp(op.issuer, await freePort(), { clientSecret: 'a-wrong-client-secret-that-is-long-enough' });
+    try {
+      const { state, cookie } = login();
+      const res = await fetch(`${misconfigured.url}/callback?${new URLSearchParams({ state, code: 'made-up-code', iss: op.issuer })}`, { headers: { cookie, accept: 'application/json' }, redirect: 'manual' });
+      const body = (await res.json()) as { code?: string; error?: string; message?: string };
+      // The test app's error handler shows every message; `expose: false` keeps it from Express's and the browser.
+      expect([res.status, body.code, body.error]).toEqual([502, 'ERR_OP_ERROR', 'invalid_client']);
+      const err = misconfigured.errors.at(-1) as OidcError;
+      expect([err.status, err.expose, err.error, err.opStatus, err.url]).toEqual([502, false, 'invalid_client', 401, `${op.issuer}/token`]);
+      expect([(err.cause as OidcError).code, (err.cause as OidcError).status]).toEqual(["ERR_OP_ERROR", 401]);
+    } finally {
+      await misconfigured.close();
+    }
   });
 
   test('the max_age asked at login reaches the ID token check', async () => {
@@ -157,9 +187,25 @@ describe('the code exchange', () => {
     const browser = new Browser();
     browser.cookies.set({ name: 'appSession_silent', value: '1' });
     const delivery = await authorizeUntilCallback(browser, `${app.url}/login?returnTo=/profile`);
+    callbackLog();
     const res = await deliver(browser, delivery);
     expect(res.url).toBe(`${app.url}/profile`);
+    expect(callbackLog()).toEqual(['express-oidc:callback code exchanged; ID token valid', 'express-oidc:callback login complete']);
     expect(browser.cookies.get('appSession_silent')).toBeUndefined();
     expect((await whoAmI(browser, app.url)).user?.sub).toBe(USERS.alice.sub);
+
+    // The Back button: the used callback again goes on to the login's returnTo, also with another login in progress.
+    expect((await deliver(browser, delivery)).url).toBe(`${app.url}/profile`);
+    expect(callbackLog()).toEqual(['express-oidc:callback callback of a finished login reloaded; the session is active']);
+    browser.cookies.set({ name: `auth_verification.${'o'.repeat(20)}`, value: 'another-login' });
+    expect((await deliver(browser, delivery)).url).toBe(`${app.url}/profile`);
+    // Another state, another browser, or the same one signed out: the used callback is refused.
+    const state = paramsOf(delivery).get('state')!;
+    const other = new URL(delivery.url);
+    other.searchParams.set('state', `${state}x`);
+    expect((await deliver(browser, { method: 'GET', url: other })).status).toBe(400);
+    const stranger = new Browser();
+    const refused = await deliver(stranger, delivery);
+    expect([refused.status, errorBody(refused)?.code]).toEqual([400, 'ERR_TRANSACTION_MISSING']);
   });
 });

@@ -1,8 +1,9 @@
 /**
  * The edges of the transaction cookies, with the security limits pinned by value: a login may
- * take 600 s, five logins may be open per browser, a cookie value may be 3500 characters, a state
- * is 16 to 128 URL-safe characters. Also the exact Set-Cookie attributes, and the parsing of a
- * hostile Cookie header.
+ * take 600 s, five logins may be open per browser, a cookie may take 1024 bytes and a browser's
+ * transaction cookies 4096 bytes together (each counted as `name=value; ` in the Cookie header),
+ * a state is 16 to 128 URL-safe characters, on https the cookie names are `__Host-` prefixed.
+ * Also the exact Set-Cookie attributes, and the parsing of a hostile Cookie header.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { afterEach, describe, expect, jest, test } from '@jest/globals';
@@ -10,6 +11,7 @@ import { sign } from 'cookie-signature';
 
 import { getConfig } from '../../src/config/index.js';
 import type { AuthOptions } from '../../src/config/types.js';
+import { addLogger } from '../../src/debug.js';
 import { OidcError } from '../../src/errors.js';
 import { TransactionCookies, type Transaction } from '../../src/transaction/index.js';
 import { clearCookie, parseCookies, setCookie } from '../../src/transaction/cookies.js';
@@ -18,6 +20,14 @@ const SECRET = 'the-new-secret-that-is-at-least-32-characters';
 const OTHER_SECRET = 'the-old-secret-that-is-at-least-32-characters';
 const BASE: AuthOptions = { issuerBaseURL: 'https://op.example.com', baseURL: 'https://app.example.com', clientID: 'c', clientSecret: 's', secret: SECRET };
 const NOW = 1_800_000_000;
+/** The name prefix of transaction cookies on https (no cookie domain), and on http or with a domain. */
+const HOST = '__Host-auth_verification.';
+const PLAIN = 'auth_verification.';
+
+/** The library's log lines (what a developer sees with a `logger`), taken since the last call. */
+const logged: string[] = [];
+addLogger({ debug: (line) => logged.push(line), info: (line) => logged.push(line), warn: (line) => logged.push(line), error: (line) => logged.push(line) });
+const logLines = () => logged.splice(0);
 
 const cookies = (options: Partial<AuthOptions> = {}) => new TransactionCookies(getConfig({ ...BASE, ...options }, {}));
 
@@ -39,12 +49,16 @@ function transaction(overrides: Partial<Transaction> = {}): Transaction {
   return { state, nonce: 'nonce', codeVerifier: 'verifier', appState: { returnTo: '/' }, createdAt: Math.floor(Date.now() / 1000), ...overrides };
 }
 
-function save(tc: TransactionCookies, tx: Transaction, header?: string) {
+function save(tc: TransactionCookies, tx: Transaction, header?: string, prefix = HOST) {
   const { res, setCookies } = fakeResponse();
   tc.save(fakeRequest(header), res, tx);
-  const set = setCookies().find((c) => c.startsWith(`auth_verification.${tx.state}=`)) ?? '';
+  const set = setCookies().find((c) => c.startsWith(`${prefix}${tx.state}=`));
+  if (set === undefined) throw new Error(`no ${prefix}${tx.state} cookie set: ${setCookies().join(' | ')}`);
   return { pair: set.split(';')[0] ?? '', set, all: setCookies() };
 }
+
+/** Bytes a cookie takes in the Cookie header: `name=value; `. */
+const bytesOf = (pair: string) => pair.length + 2;
 
 function error(fn: () => unknown): OidcError {
   try {
@@ -56,7 +70,7 @@ function error(fn: () => unknown): OidcError {
   throw new Error('expected an OidcError');
 }
 
-const forged = (state: string, payload: unknown, secret = SECRET) => `auth_verification.${state}=${sign(Buffer.from(JSON.stringify(payload)).toString('base64url'), secret)}`;
+const forged = (state: string, payload: unknown, secret = SECRET) => `${HOST}${state}=${sign(Buffer.from(JSON.stringify(payload)).toString('base64url'), secret)}`;
 
 describe('a login may take 600 seconds', () => {
   afterEach(() => {
@@ -89,31 +103,114 @@ describe('five logins may be open per browser', () => {
     const four = openLogins(4);
     expect(cleared(save(cookies(), transaction(), four.header).all)).toEqual([]);
     const five = openLogins(5);
-    expect(cleared(save(cookies(), transaction(), five.header).all)).toEqual([`auth_verification.${five.open[0]!.state}`]);
+    expect(cleared(save(cookies(), transaction(), five.header).all)).toEqual([`${HOST}${five.open[0]!.state}`]);
   });
 
   test('a cookie that does not verify counts as the oldest, and other cookies do not count', () => {
     const { header } = openLogins(4);
-    const bad = `auth_verification.${'b'.repeat(20)}=garbage`;
+    const bad = `${HOST}${'b'.repeat(20)}=garbage`;
     const result = save(cookies(), transaction(), `${header}; ${bad}; appSession=x; other.${'c'.repeat(20)}=y`);
-    expect(cleared(result.all)).toEqual([`auth_verification.${'b'.repeat(20)}`]);
+    expect(cleared(result.all)).toEqual([`${HOST}${'b'.repeat(20)}`]);
   });
 });
 
-describe('a transaction cookie value may be 3500 characters', () => {
-  /** A transaction whose signed cookie value is exactly `length` characters long. */
-  function ofSize(length: number): Transaction {
-    const tx = transaction({ appState: { returnTo: '/', pad: '' } });
-    const size = () => sign(Buffer.from(JSON.stringify(tx)).toString('base64url'), SECRET).length;
-    while (size() < length) tx.appState.pad += 'x';
-    if (size() !== length) throw new Error(`no transaction has a cookie of exactly ${length} characters`);
-    return tx;
+/** A transaction whose cookie takes exactly `bytes` in the Cookie header (padded in appState.pad, or in returnTo). */
+function ofBytes(bytes: number, overrides: Partial<Transaction> = {}, padReturnTo = false): Transaction | undefined {
+  // A base64url value cannot have every length: a longer state shifts the sizes within reach.
+  for (const extra of ['', 'x', 'xy']) {
+    const tx = transaction({ appState: padReturnTo ? { returnTo: 'https://app.example.com/' } : { returnTo: 'https://app.example.com/', pad: '' }, ...overrides });
+    tx.state += extra;
+    const size = () => bytesOf(`${HOST}${tx.state}=${sign(Buffer.from(JSON.stringify(tx)).toString('base64url'), SECRET)}`);
+    while (size() < bytes) {
+      if (padReturnTo) tx.appState.returnTo += 'x';
+      else tx.appState.pad += 'x';
+    }
+    if (size() === bytes) return tx;
   }
+  return undefined;
+}
+describe('a transaction cookie may take 1024 bytes', () => {
+  test('1024 is accepted, 1025 is refused as a configuration problem (getLoginState)', () => {
+    const fits = ofBytes(1_024)!;
+    expect(bytesOf(save(cookies(), fits).pair)).toBe(1_024);
+    const over = ofBytes(1_025)!;
+    logLines();
+    const err = error(() => save(cookies(), over));
+    expect([err.code, err.status, err.message]).toEqual(['ERR_CONFIG_INVALID', 500, 'the login state (getLoginState) does not fit in a transaction cookie (1024 bytes at most)']);
+    // Its returnTo is the app root already: nothing to fall back to.
+    expect(logLines()).toEqual([]);
+  });
 
-  test('3500 is accepted, 3502 (the next possible size) is refused', () => {
-    expect(save(cookies(), ofSize(3_500)).set).not.toBe('');
-    const err = error(() => save(cookies(), ofSize(3_502)));
-    expect([err.code, err.status, err.message]).toEqual(['ERR_BAD_REQUEST', 400, 'login state too large to carry through the login']);
+  test('a returnTo that makes it 1024 bytes is kept; one that makes it longer falls back to the app root', () => {
+    const returnTo = (pair: string) => (JSON.parse(Buffer.from(pair.slice(pair.indexOf('=') + 1).split('.')[0]!, 'base64url').toString()) as Transaction).appState.returnTo;
+    const fits = ofBytes(1_024, {}, true)!;
+    logLines();
+    expect(returnTo(save(cookies(), fits).pair)).toBe(fits.appState.returnTo);
+    expect(logLines()).toEqual([]);
+    const over = ofBytes(1_025, {}, true)!;
+    expect(String(over.appState.returnTo)).toMatch(/^https:\/\/app\.example\.com\/x{500,}$/);
+    expect(returnTo(save(cookies(), over).pair)).toBe('https://app.example.com/');
+    expect(logLines()).toEqual(['express-oidc:transaction returnTo too long for a transaction cookie: the login returns to the app root']);
+  });
+});
+
+describe("a browser's transaction cookies may take 4096 bytes together", () => {
+  const now = () => Math.floor(Date.now() / 1000);
+  /**
+   * Transactions of 1024 bytes `full` times, then two more (the last one newest) that bring them to
+   * exactly `total` bytes, oldest first.
+   */
+  function ofTotal(full: number, total: number): Transaction[] {
+    for (let a = 400; a < 420; a += 1) {
+      const sizes = [...Array<number>(full).fill(1_024), a, total - full * 1_024 - a];
+      const txs = sizes.map((bytes, i) => ofBytes(bytes, { createdAt: now() - 100 + i }));
+      if (txs.every((tx) => tx !== undefined)) return txs as Transaction[];
+    }
+    throw new Error(`no transactions of exactly ${total} bytes`);
+  }
+  const header = (txs: Transaction[]) => txs.map((tx) => save(cookies(), tx).pair).join('; ');
+  const cleared = (all: string[]) => all.filter((c) => c.includes('Max-Age=0')).map((c) => c.slice(0, c.indexOf('=')));
+  const pruned = (cookieHeader: string) => {
+    const { res, setCookies } = fakeResponse();
+    cookies().prune(fakeRequest(cookieHeader), res);
+    return cleared(setCookies());
+  };
+
+  test('save: a login that brings them to exactly 4096 clears none; to 4097 it clears the oldest', () => {
+    for (const [total, clears] of [[4_096, 0], [4_097, 1]] as const) {
+      const txs = ofTotal(3, total);
+      const newest = txs.pop()!;
+      expect(txs.length + 1).toBe(5); // within the count limit: only the bytes decide
+      expect(cleared(save(cookies(), newest, header(txs)).all)).toEqual(txs.slice(0, clears).map((tx) => HOST + tx.state));
+    }
+  });
+
+  test('prune: a Cookie header of 4096 characters is left alone, one of 4097 loses its oldest cookie', () => {
+    // Transaction cookies alone: the header is their bytes less the last "; ".
+    const at = ofTotal(3, 4_098);
+    expect(header(at).length).toBe(4_096);
+    expect(pruned(header(at))).toEqual([]);
+    const over = ofTotal(3, 4_099);
+    expect(header(over).length).toBe(4_097);
+    expect(pruned(header(over))).toEqual([HOST + over[0]!.state]);
+  });
+
+  test('prune: transaction cookies of 4096 bytes in a longer header are left alone; of 4097, the oldest is cleared', () => {
+    const other = `other=${'o'.repeat(300)}`;
+    expect(pruned(`${other}; ${header(ofTotal(3, 4_096))}`)).toEqual([]);
+    const over = ofTotal(3, 4_097);
+    expect(pruned(`${other}; ${header(over)}`)).toEqual([HOST + over[0]!.state]);
+  });
+
+  test('prune: the oldest are cleared until they fit, and not one more', () => {
+    // 400 + 4 * 1024 bytes: without the oldest, exactly 4096.
+    const txs = [400, 1_024, 1_024, 1_024, 1_024].map((bytes, i) => ofBytes(bytes, { createdAt: now() - 100 + i })!);
+    const cookieHeader = [...txs].reverse().map((tx) => save(cookies(), tx).pair).join('; ');
+    logLines();
+    expect(pruned(cookieHeader)).toEqual([HOST + txs[0]!.state]);
+    expect(logLines()).toEqual(['express-oidc:transaction transaction cookies over budget: clearing the oldest']);
+    expect(pruned(`x=${'y'.repeat(300)}; ${header(ofTotal(3, 4_096))}`)).toEqual([]);
+    expect(logLines()).toEqual([]);
   });
 });
 
@@ -136,7 +233,7 @@ describe('a state is 16 to 128 URL-safe characters', () => {
   });
 
   test('with no transaction cookie at all (other cookies only) it is a missing transaction', () => {
-    const err = error(() => tc.take(fakeRequest('appSession=x; auth_verificationX=1'), fakeResponse().res, 'a'.repeat(20)));
+    const err = error(() => tc.take(fakeRequest(`appSession=x; auth_verificationX=1; ${PLAIN}${'a'.repeat(20)}=1`), fakeResponse().res, 'a'.repeat(20)));
     expect([err.code, err.status, err.message]).toEqual(['ERR_TRANSACTION_MISSING', 400, 'no login in progress (transaction cookie missing)']);
   });
 });
@@ -165,18 +262,18 @@ describe('clearing', () => {
     const post = transaction({ responseMode: 'form_post' });
     const { res, setCookies } = fakeResponse();
     tc.take(fakeRequest(save(tc, post).pair), res, post.state);
-    const clears = setCookies().filter((c) => c.startsWith(`auth_verification.${post.state}=;`));
+    const clears = setCookies().filter((c) => c.startsWith(`${HOST}${post.state}=;`));
     expect(clears.map((c) => /SameSite=(\w+)/.exec(c)?.[1])).toEqual(['Lax', 'None']);
 
     const plain = transaction();
     const other = fakeResponse();
     tc.take(fakeRequest(save(tc, plain).pair), other.res, plain.state);
-    expect(other.setCookies().filter((c) => c.startsWith(`auth_verification.${plain.state}=;`))).toHaveLength(1);
+    expect(other.setCookies().filter((c) => c.startsWith(`${HOST}${plain.state}=;`))).toHaveLength(1);
   });
 
   test('on http a form_post cookie keeps SameSite=Lax (None needs Secure); the domain is the session cookie domain', () => {
-    expect(save(cookies({ baseURL: 'http://localhost:3000' }), transaction({ responseMode: 'form_post' })).set).toContain('; SameSite=Lax');
-    const set = save(cookies({ session: { cookie: { domain: 'example.com' } } }), transaction()).set;
+    expect(save(cookies({ baseURL: 'http://localhost:3000' }), transaction({ responseMode: 'form_post' }), undefined, PLAIN).set).toContain('; SameSite=Lax');
+    const set = save(cookies({ session: { cookie: { domain: 'example.com' } } }), transaction(), undefined, PLAIN).set;
     expect(set).toContain('; Domain=example.com');
     expect(save(cookies(), transaction()).set).not.toContain('Domain');
   });
