@@ -215,6 +215,15 @@ export class SessionExpiredError extends OidcError {
   }
 }
 
+/** Whether `err` is one of this library's errors (any of its classes). */
 export function isOidcError(err: unknown): err is OidcError {
   return err instanceof OidcError;
+}
+
+/**
+ * What a log line may say of a failure: the stable code of an `OidcError`, else a fixed text.
+ * Never the message: other errors' messages can hold request data or a token.
+ */
+export function loggableCode(err: unknown): string {
+  return err instanceof OidcError ? err.code : 'an unexpected error';
 }

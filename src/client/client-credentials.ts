@@ -1,5 +1,5 @@
 import { debug } from '../debug.js';
-import { OidcError } from '../errors.js';
+import { loggableCode, OidcError } from '../errors.js';
 import type { AuthClient } from './auth-client.js';
 import { untilAborted } from './abort.js';
 import { abortedError } from './errors.js';
@@ -132,7 +132,7 @@ export class ClientCredentials {
         },
         (err: unknown) => {
           if (this.#entries.get(key)?.pending === pending) this.#entries.delete(key);
-          log('client credentials grant failed (%s)', err instanceof OidcError ? err.code : 'error');
+          log('client credentials grant failed (%s)', loggableCode(err));
           throw err;
         },
       );

@@ -84,7 +84,6 @@ export async function validateIdToken(
 }
 
 function describeJoseError(err: unknown): string {
-  if (err instanceof joseErrors.JWTExpired) return '"exp" is in the past';
   if (err instanceof joseErrors.JWTClaimValidationFailed) return `"${err.claim}" check failed (${err.reason})`;
   if (err instanceof joseErrors.JWSSignatureVerificationFailed) return 'signature verification failed';
   if (err instanceof joseErrors.JWKSNoMatchingKey) return 'no key in the JWKS matches its "kid"';

@@ -1,6 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { debug } from '../debug.js';
-import { OidcError } from '../errors.js';
+import { loggableCode, OidcError } from '../errors.js';
 import { login } from '../routes/login.js';
 import { SILENT_LOGIN_RETRY_AFTER, hasSilentLoginMark, setSilentLoginMark } from '../routes/silent-login-mark.js';
 import type { Runtime } from '../runtime.js';
@@ -44,7 +44,7 @@ export function trySilentLogin(rt: Runtime, req: Request, res: Response, proceed
   setSilentLoginMark(res, rt.config, retryAfter);
   log('attempting a silent login');
   login(rt, req, res, { returnTo: req.originalUrl, silent: true, authorizationParams: { prompt: 'none' } }).catch((err: unknown) => {
-    log('silent login could not start (%s); continuing anonymous', err instanceof OidcError ? err.code : 'error');
+    log('silent login could not start (%s); continuing anonymous', loggableCode(err));
     proceed();
   });
 }

@@ -5,7 +5,7 @@ import { ClientCredentials, type ClientCredentialsRequest } from '../client/clie
 import type { TokenSet } from '../client/token-set.js';
 import { getConfig } from '../config/index.js';
 import { addLogger, debug } from '../debug.js';
-import { isOidcError } from '../errors.js';
+import { isOidcError, loggableCode } from '../errors.js';
 import type { AuthOptions, Config } from '../config/types.js';
 import { attachContext } from '../context/attach.js';
 import { Refresher } from '../refresh/index.js';
@@ -105,7 +105,7 @@ export function createRuntime(given: Config): Runtime {
  */
 /** Why a library route did not answer normally: the stable code and status, never the message. */
 function logRefusal(route: string, err: unknown): void {
-  const code = isOidcError(err) ? err.code : 'an unexpected error';
+  const code = loggableCode(err);
   const status = isOidcError(err) ? err.status : 500;
   if (status < 500) log.info('%s refused: %s (%d)', route, code, status);
   else log.warn('%s failed: %s (%d)', route, code, status);

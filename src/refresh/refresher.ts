@@ -5,7 +5,7 @@ import type { AuthClient, SessionBoundValidation } from '../client/auth-client.j
 import type { TokenSet } from '../client/token-set.js';
 import type { Config } from '../config/types.js';
 import { debug } from '../debug.js';
-import { OidcError, SessionExpiredError, type ErrorCode } from '../errors.js';
+import { loggableCode, OidcError, SessionExpiredError, type ErrorCode } from '../errors.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
 import { pastCeiling } from '../session/ceiling.js';
 import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
@@ -137,7 +137,7 @@ export class Refresher {
     try {
       await this.fresh(req);
     } catch (err) {
-      log('automatic refresh failed (%s)', err instanceof OidcError ? err.code : 'error');
+      log('automatic refresh failed (%s)', loggableCode(err));
       if (req.session?.oidc !== undefined) this.#failed.set(req, err);
     }
   }
@@ -240,7 +240,7 @@ export class Refresher {
         throw err;
       });
     } catch (err) {
-      log('refresh token revocation failed (%s); logging out anyway', err instanceof OidcError ? err.code : 'error');
+      log('refresh token revocation failed (%s); logging out anyway', loggableCode(err));
     }
   }
 
@@ -624,7 +624,7 @@ function expired(data: OidcSession): boolean {
 /** The current token when it has not expired yet; otherwise the failure. */
 function servedDespite(data: OidcSession, err: unknown): AccessTokenData {
   if (expired(data)) throw err;
-  log('refresh failed (%s); the current token has not expired and is used', err instanceof OidcError ? err.code : 'error');
+  log('refresh failed (%s); the current token has not expired and is used', loggableCode(err));
   return tokenOf(data);
 }
 

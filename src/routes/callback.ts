@@ -3,7 +3,7 @@ import { acrSatisfied, stepUpFailed } from '../assurance/index.js';
 import type { TokenSet } from '../client/token-set.js';
 import { paramStrings } from '../config/params.js';
 import { debug } from '../debug.js';
-import { OidcError } from '../errors.js';
+import { loggableCode, OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { completeLogin } from './complete-login.js';
 import { forgetQuery, readForm, single } from './form.js';
@@ -38,7 +38,9 @@ declare module 'express-session' {
  * where that login was going, or undefined.
  */
 function finishedLogin(req: Request, state: string, err: unknown): string | undefined {
+  // A browser with no session cookie has no req.session (sessions are loaded on demand).
   const finished = req.session?.oidcFinishedLogin;
+  // A cookie that is there but invalid (expired, forged) is refused, never followed.
   const used = err instanceof OidcError && (err.code === 'ERR_TRANSACTION_MISSING' || err.code === 'ERR_STATE_MISMATCH');
   return used && req.session?.oidc !== undefined && finished?.state === state ? finished.returnTo : undefined;
 }
@@ -46,10 +48,11 @@ function finishedLogin(req: Request, state: string, err: unknown): string | unde
 /**
  * A failed code exchange that is not the user's doing (a wrong client secret, a refused client,
  * an OP failure) is the app's misconfiguration or the OP's fault: a non-exposed 502, with every
- * detail kept for the developer. `invalid_grant` (a used or expired code) stays a 400.
+ * detail kept for the developer, the OP's answer as `cause`. `invalid_grant` (a used or expired
+ * code) stays a 400.
  */
 function exchangeFailed(err: unknown): unknown {
-  if (!(err instanceof OidcError) || err.code !== 'ERR_OP_ERROR' || err.status >= 500 || err.error === 'invalid_grant') return err;
+  if (!(err instanceof OidcError) || err.code !== 'ERR_OP_ERROR' || err.error === 'invalid_grant') return err;
   // OidcError leaves out the fields that are undefined.
   return new OidcError('ERR_OP_ERROR', err.message, { status: 502, cause: err, error: err.error, errorDescription: err.errorDescription, opStatus: err.opStatus, url: err.url });
 }
@@ -67,8 +70,8 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   const { config } = rt;
   // App code's mistakes fail before the request is read.
   const tokenEndpointParams = options.tokenEndpointParams === undefined ? undefined : paramStrings(options.tokenEndpointParams, 'callback: "tokenEndpointParams"');
-  if (options.redirectUri !== undefined && typeof options.redirectUri !== 'string') {
-    throw new OidcError('ERR_CONFIG_INVALID', 'callback: "redirectUri" must be a string', { status: 500 });
+  if (options.redirectUri !== undefined && !(typeof options.redirectUri === 'string' && URL.canParse(options.redirectUri))) {
+    throw new OidcError('ERR_CONFIG_INVALID', 'callback: "redirectUri" must be an absolute URL (the one the login sent)', { status: 500 });
   }
   const params = req.method === 'POST' ? await readForm(req) : new URL(req.originalUrl, 'http://callback.invalid').searchParams;
   // The code is read: the router's later debug lines (an error handler's) must not print it.
@@ -124,11 +127,11 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
     });
   } catch (err) {
     if (!tx.silent) {
-      log.warn('code exchange failed (%s)', err instanceof OidcError ? err.code : 'an unexpected error');
+      log.warn('code exchange failed (%s)', loggableCode(err));
       throw exchangeFailed(err);
     }
     // The user never asked to log in: a failed silent attempt leaves them anonymous, not on an error page.
-    log('silent login failed at the code exchange (%s)', err instanceof OidcError ? err.code : 'error');
+    log('silent login failed at the code exchange (%s)', loggableCode(err));
     return res.redirect(returnTo);
   }
   log('code exchanged; ID token valid');
@@ -136,7 +139,7 @@ export async function callback(rt: Runtime, req: Request, res: Response, options
   if (tx.requiredAcr !== undefined && !acrSatisfied(tokens.idTokenClaims ?? {}, tx.requiredAcr)) throw stepUpFailed();
   await completeLogin(rt, req, res, tokens, tx.appState);
   clearSilentLoginMark(req, res, config);
-  if (req.session !== undefined) req.session.oidcFinishedLogin = { state: tx.state, returnTo };
+  req.session.oidcFinishedLogin = { state: tx.state, returnTo };
   log('login complete');
   res.redirect(returnTo);
 }

@@ -7,12 +7,15 @@
 import { afterAll, afterEach, beforeAll, describe, expect, test } from '@jest/globals';
 import { addLogger } from '../../src/debug.js';
 import { OidcError } from '../../src/errors.js';
+import { requiresAuth } from '../../src/index.js';
+import type { CallbackOptions } from '../../src/routes/callback.js';
 import { sign } from 'cookie-signature';
 
 import { Browser } from '../helpers/browser.js';
 import { APP_SECRET, freePort, startApp, type TestApp } from '../helpers/app.js';
 import { authorizeUntilCallback, deliver, errorBody, paramsOf, whoAmI } from '../helpers/flow.js';
 import { createTestOP, USERS, type TestOP } from '../helpers/op.js';
+import { LOA_PASSWORD, LOA_STRONG } from '../helpers/op/step-up.js';
 
 let op: TestOP;
 let app: TestApp;
@@ -22,15 +25,41 @@ const logged: string[] = [];
 addLogger({ debug: (line) => logged.push(line), info: (line) => logged.push(line), warn: (line) => logged.push(line), error: (line) => logged.push(line) });
 const callbackLog = () => logged.splice(0).filter((line) => line.startsWith('express-oidc:callback'));
 
+/** While true, the OP's token endpoint answers 503 (an OP failure during the code exchange). */
+let tokenEndpointDown = false;
+
 beforeAll(async () => {
   const port = await freePort();
-  op = await createTestOP({ appBaseURL: `http://127.0.0.1:${port}` });
+  op = await createTestOP({
+    appBaseURL: `http://127.0.0.1:${port}`,
+    middleware: [
+      async (ctx, next) => {
+        if (tokenEndpointDown && ctx.path === '/token') {
+          ctx.status = 503;
+          ctx.body = '';
+          return;
+        }
+        await next();
+      },
+    ],
+  });
   app = await startApp(op.issuer, port, {}, (express) => {
     // A login with extra authorization parameters, given as JSON in ?params=
     express.get('/login-with', (req, res) => res.oidc.login({ returnTo: '/profile', authorizationParams: JSON.parse(String(req.query.params ?? '{}')) as Record<string, string> }));
+    // The app's own callback route, with the options given as JSON in a header.
+    express.get('/callback-with', (req, res) => res.oidc.callback(JSON.parse(String(req.headers['x-callback-options'] ?? '{}')) as CallbackOptions));
+    express.get('/strong', requiresAuth({ acrValues: LOA_STRONG }), (req, res) => res.json({ acr: req.oidc.idTokenClaims?.acr }));
+    // What a refresh the OP refused leaves: the session without its tokens.
+    express.get('/drop-tokens', (req, res) => {
+      delete req.session.oidc;
+      res.json({ dropped: true });
+    });
   });
 });
-afterEach(() => op.tamperIdToken(null));
+afterEach(() => {
+  op.tamperIdToken(null);
+  tokenEndpointDown = false;
+});
 afterAll(async () => {
   await app?.close();
   await op?.stop();
@@ -46,12 +75,12 @@ function login(overrides: Record<string, unknown> = {}) {
   return { state, cookie };
 }
 
-async function callback(params: Record<string, string>, cookie: string, method: 'GET' | 'POST' = 'GET') {
+async function callback(params: Record<string, string>, cookie: string, method: 'GET' | 'POST' = 'GET', target = `${app.url}/callback`, headers: Record<string, string> = {}) {
   const query = new URLSearchParams(params).toString();
   const res =
     method === 'GET'
-      ? await fetch(`${app.url}/callback?${query}`, { headers: { cookie, accept: 'application/json' }, redirect: 'manual' })
-      : await fetch(`${app.url}/callback`, { method: 'POST', headers: { cookie, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded' }, body: query, redirect: 'manual' });
+      ? await fetch(`${target}?${query}`, { headers: { cookie, accept: 'application/json', ...headers }, redirect: 'manual' })
+      : await fetch(target, { method: 'POST', headers: { cookie, accept: 'application/json', 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: query, redirect: 'manual' });
   const text = await res.text();
   let body: { code?: string; error?: string; message?: string } = {};
   try {
@@ -207,5 +236,106 @@ describe('the code exchange', () => {
     const stranger = new Browser();
     const refused = await deliver(stranger, delivery);
     expect([refused.status, errorBody(refused)?.code]).toEqual([400, 'ERR_TRANSACTION_MISSING']);
+    // A transaction cookie of that state that is there but invalid (forged, expired) is refused, not followed.
+    browser.cookies.set({ name: `auth_verification.${state}`, value: 'forged' });
+    const forged = await deliver(browser, delivery);
+    expect([forged.status, errorBody(forged)?.code]).toEqual([400, 'ERR_TRANSACTION_INVALID']);
+    browser.cookies.delete(`auth_verification.${state}`);
+    browser.cookies.delete(`auth_verification.${'o'.repeat(20)}`);
+    expect((await deliver(browser, delivery)).url).toBe(`${app.url}/profile`);
+    // A session that lost its tokens (as a refused refresh leaves it) is no longer signed in: refused.
+    expect(JSON.parse((await browser.get(`${app.url}/drop-tokens`)).body)).toEqual({ dropped: true });
+    const signedOut = await deliver(browser, delivery);
+    expect([signedOut.status, errorBody(signedOut)?.code]).toEqual([400, 'ERR_TRANSACTION_MISSING']);
+  });
+
+  test("an OP failing at the code exchange (503) is a non-exposed 502, the OP's answer kept as its cause", async () => {
+    tokenEndpointDown = true;
+    const { state, cookie } = login();
+    callbackLog();
+    const res = await callback({ state, code: 'made-up-code', iss: op.issuer }, cookie);
+    expect([res.status, res.body.code]).toEqual([502, 'ERR_OP_ERROR']);
+    expect(res.setCookie.join()).not.toContain('appSession=');
+    const err = app.errors.at(-1) as OidcError;
+    expect([err.status, err.expose, err.opStatus, err.url]).toEqual([502, false, 503, `${op.issuer}/token`]);
+    expect([(err.cause as OidcError).code, (err.cause as OidcError).opStatus]).toEqual(['ERR_OP_ERROR', 503]);
+    expect(callbackLog()).toEqual(['express-oidc:callback code exchange failed (ERR_OP_ERROR)']);
+  });
+
+  test('a step-up login the OP answered without the asked acr grants nothing (403); with it, the page', async () => {
+    op.tamperIdToken((claims) => ({ claims: { ...claims, acr: LOA_PASSWORD } }));
+    const refused = new Browser();
+    const res = await deliver(refused, await authorizeUntilCallback(refused, `${app.url}/strong`));
+    expect([res.status, errorBody(res)?.code]).toEqual([403, 'ERR_STEP_UP_FAILED']);
+    expect((await whoAmI(refused, app.url)).authenticated).toBe(false);
+
+    op.tamperIdToken(null);
+    const granted = new Browser();
+    const landed = await deliver(granted, await authorizeUntilCallback(granted, `${app.url}/strong`));
+    expect([landed.url, JSON.parse(landed.body)]).toEqual([`${app.url}/strong`, { acr: LOA_STRONG }]);
+  });
+});
+
+describe("res.oidc.callback()'s options", () => {
+  const withOptions = (options: unknown, params: Record<string, string>, cookie: string) =>
+    callback(params, cookie, 'GET', `${app.url}/callback-with`, { 'x-callback-options': JSON.stringify(options) });
+
+  test('a redirectUri that is not an absolute URL, or parameters that cannot be sent, fail before the request is read (500, naming the option)', async () => {
+    const notAUrl = 'callback: "redirectUri" must be an absolute URL (the one the login sent)';
+    const cases: Array<[unknown, string]> = [
+      [{ redirectUri: 42 }, notAUrl],
+      [{ redirectUri: '/callback' }, notAUrl],
+      [{ tokenEndpointParams: { audience: { api: 'x' } } }, 'callback: "tokenEndpointParams" must be an object of string, number or boolean values ("audience" is not)'],
+    ];
+    for (const [options, message] of cases) {
+      const { state, cookie } = login();
+      op.resetCounts();
+      const res = await withOptions(options, { state, code: 'a-code', iss: op.issuer }, cookie);
+      expect([res.status, res.body.code, res.body.message]).toEqual([500, 'ERR_CONFIG_INVALID', message]);
+      // The login in progress is left as it was, and the OP is not asked.
+      expect(res.setCookie.join()).not.toContain('auth_verification.');
+      expect(op.tokenRequests).toEqual([]);
+    }
+  });
+
+  test('redirectUri and tokenEndpointParams reach the code exchange, values sent as text, null left out', async () => {
+    const { state, cookie } = login({ redirectUri: `${app.url}/callback` });
+    op.resetCounts();
+    const options = { redirectUri: `${app.url}/callback-with`, tokenEndpointParams: { ext_hint: 'x', ext_count: 5, ext_flag: true, ext_none: null } };
+    const res = await withOptions(options, { state, code: 'made-up-code', iss: op.issuer }, cookie);
+    expect([res.status, res.body.error]).toEqual([400, 'invalid_grant']);
+    expect(op.tokenRequests).toHaveLength(1);
+    const { params } = op.tokenRequests[0]!;
+    expect(params).toMatchObject({ grant_type: 'authorization_code', code: 'made-up-code', redirect_uri: `${app.url}/callback-with`, ext_hint: 'x', ext_count: '5', ext_flag: 'true' });
+    expect('ext_none' in params).toBe(false);
+  });
+
+  test('without a redirectUri, the exchange uses the one the login sent, else baseURL + routes.callback', async () => {
+    for (const [sent, expected] of [[`${app.url}/callback-with`, `${app.url}/callback-with`], [undefined, `${app.url}/callback`]] as const) {
+      const { state, cookie } = login(sent === undefined ? {} : { redirectUri: sent });
+      op.resetCounts();
+      await withOptions({}, { state, code: 'made-up-code', iss: op.issuer }, cookie);
+      expect(op.tokenRequests.map((request) => request.params.redirect_uri)).toEqual([expected]);
+    }
+  });
+
+  test('with routes.callback: false and no redirect URI anywhere, the callback fails naming what to pass (500), before the OP is asked', async () => {
+    const own = await startApp(op.issuer, await freePort(), { routes: { callback: false } }, (express) => {
+      express.get('/callback', (req, res) => res.oidc.callback());
+    });
+    try {
+      const { state, cookie } = login();
+      op.resetCounts();
+      const res = await callback({ state, code: 'made-up-code', iss: op.issuer }, cookie, 'GET', `${own.url}/callback`);
+      expect([res.status, res.body.code, res.body.message]).toEqual([
+        500,
+        'ERR_CONFIG_INVALID',
+        'routes.callback is false: pass authorizationParams.redirect_uri (in auth() or res.oidc.login()) and the same redirectUri to res.oidc.callback()',
+      ]);
+      expect((own.errors.at(-1) as OidcError).expose).toBe(false);
+      expect(op.tokenRequests).toEqual([]);
+    } finally {
+      await own.close();
+    }
   });
 });

@@ -198,15 +198,28 @@ test('prune: a browser over budget gets its oldest transaction cookies cleared; 
   expect(under.setCookies()).toEqual([]);
 });
 
-test("save: a login fetched by another site's script is refused; a cross-site navigation is not", () => {
+test("save: a login fetched by another site's script is refused (403, nothing stored); a navigation, a same-site fetch or a browser without fetch metadata is not", () => {
   const tc = cookies();
-  const fetched = { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'no-cors' } } as unknown as IncomingMessage;
-  const err = takeError(() => tc.save(fetched, fakeResponse().res, transaction()));
-  expect(err.code).toBe('ERR_CROSS_SITE_REQUEST');
-  const navigated = { headers: { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' } } as unknown as IncomingMessage;
-  const { res, setCookies } = fakeResponse();
-  tc.save(navigated, res, transaction());
-  expect(setCookies()).toHaveLength(1);
+  const request = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
+  for (const mode of ['no-cors', 'cors']) {
+    const refused = fakeResponse();
+    const err = takeError(() => tc.save(request({ 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': mode }), refused.res, transaction()));
+    expect([err.code, err.status, err.expose, err.message]).toEqual(['ERR_CROSS_SITE_REQUEST', 403, true, 'a login starts with a top-level navigation, not a cross-site fetch']);
+    expect(refused.setCookies()).toEqual([]);
+  }
+  const allowed: Array<Record<string, string>> = [
+    { 'sec-fetch-site': 'cross-site', 'sec-fetch-mode': 'navigate' },
+    { 'sec-fetch-site': 'same-origin', 'sec-fetch-mode': 'cors' },
+    { 'sec-fetch-site': 'same-site', 'sec-fetch-mode': 'no-cors' },
+    // Sec-Fetch-Site without Sec-Fetch-Mode is not a browser's fetch metadata: nothing to judge by.
+    { 'sec-fetch-site': 'cross-site' },
+    {},
+  ];
+  for (const headers of allowed) {
+    const { res, setCookies } = fakeResponse();
+    tc.save(request(headers), res, transaction());
+    expect([headers, setCookies().length]).toEqual([headers, 1]);
+  }
 });
 
 function decode(pair: string): Transaction {
