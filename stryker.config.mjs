@@ -17,7 +17,7 @@ export const MODULES = {
   // callback-checks.test.ts (a sign-in per test) protects it too, but is too slow to run per mutant.
   'src/routes/callback.ts': ['test/routes/callback.test.ts', 'test/integration/callback-issuer.test.ts'],
   'src/session/guarded-store.ts': ['test/refresh/no-roll-back.test.ts', 'test/session/guarded-store-races.test.ts'],
-  'src/refresh/lock.ts': ['test/refresh/lock.test.ts', 'test/refresh/lock-wait.test.ts'],
+  'src/refresh/lock.ts': ['test/refresh/lock.test.ts', 'test/refresh/lock-wait.test.ts', 'test/refresh/lock-keeper.test.ts'],
   'src/refresh/merge.ts': ['test/refresh/merge.test.ts'],
 };
 

@@ -127,58 +127,64 @@ export interface HoldOptions {
 const FIRST_POLL_MS = 10;
 const MAX_POLL_MS = 100;
 
+/** How a held lock is renewed: for `ttlMs` every third of it, until `until` (epoch milliseconds). */
+interface Renewal {
+  ttlMs: number;
+  until: number;
+  /** Takes the lock again when an extension finds it gone; null when another holder has it. */
+  retake: () => Promise<ReleaseLock | null>;
+}
+
 /**
- * A held lock that renews itself every third of its lifetime until
- * `release()`, at most until `until`. When an extension finds the lock gone
- * (it expired while the backend was unreachable), it takes it again if it is
- * free.
+ * A held lock. With a renewal it renews itself every third of its lifetime until `release()`, at
+ * most until `until`; when an extension finds the lock gone (it expired while the backend was
+ * unreachable), it takes it again if it is free. Without one (a lock taken for the whole budget
+ * at once) it only releases.
  */
 export class LockKeeper {
   #release: ReleaseLock;
-  readonly #ttlMs: number;
-  readonly #retake: (() => Promise<ReleaseLock | null>) | undefined;
-  #until: number;
+  readonly #renewal: Renewal | undefined;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
 
-  constructor(release: ReleaseLock, ttlMs: number, until: number, retake?: () => Promise<ReleaseLock | null>) {
+  constructor(release: ReleaseLock, renewal?: Renewal) {
     this.#release = release;
-    this.#ttlMs = ttlMs;
-    this.#until = until;
-    this.#retake = retake;
-    if (release.extend !== undefined) this.#schedule();
+    this.#renewal = renewal === undefined ? undefined : { ...renewal };
+    if (this.#renewal !== undefined) this.#schedule(this.#renewal);
   }
 
   /** Keeps the lock (extending it) until `until` instead, e.g. while tokens wait to be stored. */
   keepUntil(until: number): void {
-    this.#until = until;
+    if (this.#renewal !== undefined) this.#renewal.until = until;
   }
 
   /** Stops extending and releases the lock (a failed release only delays the next holder until expiry). */
   async release(): Promise<void> {
     this.#stopped = true;
-    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    clearTimeout(this.#timer);
     await this.#release().catch(() => {});
   }
 
-  #schedule(): void {
-    this.#timer = setTimeout(() => void this.#extend(), Math.max(10, Math.floor(this.#ttlMs / 3)));
+  #schedule(renewal: Renewal): void {
+    this.#timer = setTimeout(() => void this.#extend(renewal), Math.max(10, Math.floor(renewal.ttlMs / 3)));
     // Extending must not keep a process alive that has nothing else to do.
     this.#timer.unref();
   }
 
-  async #extend(): Promise<void> {
-    if (this.#stopped) return;
-    const left = this.#until - Date.now();
+  async #extend(renewal: Renewal): Promise<void> {
+    const left = renewal.until - Date.now();
     if (left <= 0) return;
-    const ttl = Math.min(this.#ttlMs, left);
     // An extension that fails (backend down) is tried again next time; the lock expires if none lands.
-    const kept = await this.#release.extend?.(ttl).catch(() => undefined);
-    if (kept === false && this.#retake !== undefined && !this.#stopped) {
-      const again = await this.#retake().catch(() => null);
-      if (again !== null) this.#release = again;
+    const kept = await this.#release.extend?.(Math.min(renewal.ttlMs, left)).catch(() => undefined);
+    if (kept === false && !this.#stopped) {
+      const again = await renewal.retake().catch(() => null);
+      if (again !== null) {
+        // Released while it was being taken again: nobody else would release the new one.
+        if (this.#stopped) await again().catch(() => {});
+        else this.#release = again;
+      }
     }
-    if (!this.#stopped) this.#schedule();
+    if (!this.#stopped) this.#schedule(renewal);
   }
 }
 
@@ -197,8 +203,9 @@ export async function acquireLock(lock: RefreshLock, key: string, options: HoldO
       throw new OidcError('ERR_REFRESH_LOCK_TIMEOUT', 'the refresh lock is unavailable', { status: 503 });
     }
     if (release !== null) {
-      if (!extendable) return new LockKeeper(release, options.holdMs, Date.now() + options.holdMs);
-      return new LockKeeper(release, ttlMs, Date.now() + options.holdMs, () => lock.acquire(key, ttlMs));
+      // Taken for the whole budget: nothing to renew.
+      if (!extendable) return new LockKeeper(release);
+      return new LockKeeper(release, { ttlMs, until: Date.now() + options.holdMs, retake: () => lock.acquire(key, ttlMs) });
     }
     await options.onBusy?.();
     if (Date.now() + pause > deadline) {

@@ -14,7 +14,7 @@ const log = debug('callback');
 
 export interface CallbackOptions {
   /**
-   * The redirect URI the code was issued for. Default: the one the login sent
+   * The redirect URI the code was issued for, an absolute URL. Default: the one the login sent
    * (`authorizationParams.redirect_uri`, else `baseURL` + `routes.callback`).
    */
   redirectUri?: string;

@@ -48,6 +48,8 @@ beforeAll(async () => {
     express.get('/login-with', (req, res) => res.oidc.login({ returnTo: '/profile', authorizationParams: JSON.parse(String(req.query.params ?? '{}')) as Record<string, string> }));
     // The app's own callback route, with the options given as JSON in a header.
     express.get('/callback-with', (req, res) => res.oidc.callback(JSON.parse(String(req.headers['x-callback-options'] ?? '{}')) as CallbackOptions));
+    // A URL object where the type asks for a string (as plain JavaScript may pass one).
+    express.get('/callback-with-url-object', (req, res) => res.oidc.callback({ redirectUri: new URL(`${app.url}/callback`) as unknown as string }));
     express.get('/strong', requiresAuth({ acrValues: LOA_STRONG }), (req, res) => res.json({ acr: req.oidc.idTokenClaims?.acr }));
     // What a refresh the OP refused leaves: the session without its tokens.
     express.get('/drop-tokens', (req, res) => {
@@ -296,6 +298,9 @@ describe("res.oidc.callback()'s options", () => {
       expect(res.setCookie.join()).not.toContain('auth_verification.');
       expect(op.tokenRequests).toEqual([]);
     }
+    const { state, cookie } = login();
+    const res = await callback({ state, code: 'a-code', iss: op.issuer }, cookie, 'GET', `${app.url}/callback-with-url-object`);
+    expect([res.status, res.body.code, res.body.message]).toEqual([500, 'ERR_CONFIG_INVALID', notAUrl]);
   });
 
   test('redirectUri and tokenEndpointParams reach the code exchange, values sent as text, null left out', async () => {
