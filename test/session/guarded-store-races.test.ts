@@ -6,6 +6,7 @@
  * back a record that is gone. The store is the library's own MemoryStore, slowed or broken here.
  */
 import { afterEach, beforeEach, describe, expect, jest, test } from '@jest/globals';
+import { inspect } from 'node:util';
 import session from 'express-session';
 
 import { OidcError } from '../../src/errors.js';
@@ -349,4 +350,23 @@ test('copyTokens removes the fields the source lacks, rather than setting them u
   copyTokens(target, source);
   expect('refresh_token' in target).toBe(false);
   expect(target.access_token).toBe('access-2');
+});
+
+test('copyTokens copies every token field, the per-API tokens too, and leaves the session fields alone', () => {
+  const target = { ...(record(1).oidc as OidcSession), created_at: 5, last_seen: 6 };
+  const apis = { 'https://api.example.com': { access_token: 'api-access-2', token_type: 'Bearer', expires_at: 2_000_000_100 } };
+  const source = { ...(record(2).oidc as OidcSession), issued_at: 1_999_999_000, scope: 'openid offline_access', apis } as OidcSession;
+  copyTokens(target, source);
+  expect(target).toEqual({ ...source, created_at: 5, last_seen: 6 });
+  copyTokens(target, record(3).oidc as OidcSession);
+  expect(['apis' in target, 'scope' in target, 'issued_at' in target, target.v]).toEqual([false, false, false, 3]);
+});
+
+test('a GuardedStore prints the name of the store it wraps and its timeout, never what that store holds', async () => {
+  const inner = new MemoryStore();
+  const store = new GuardedStore(inner, TIMEOUT_MS);
+  await call((cb) => store.set('sid-1', record(7) as session.SessionData, cb));
+  const printed = [inspect(store, { depth: 10 }), JSON.stringify(store), String(store)];
+  expect(printed.slice(0, 2)).toEqual([`GuardedStore { store: 'MemoryStore', timeout: ${TIMEOUT_MS} }`, `{"store":"MemoryStore","timeout":${TIMEOUT_MS}}`]);
+  for (const text of printed) expect(text).not.toMatch(/refresh-7|access-7|id-7|sid-1/);
 });
