@@ -23,6 +23,17 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
+/**
+ * A free port, held (listened on) until `release()`: for a server started later in another
+ * process, so that the servers this process starts meanwhile on free ports cannot be given it.
+ */
+export async function reservePort(): Promise<{ port: number; release(): Promise<void> }> {
+  const holder = http.createServer();
+  await new Promise<void>((resolve) => holder.listen(0, '127.0.0.1', resolve));
+  const { port } = holder.address() as AddressInfo;
+  return { port, release: () => new Promise<void>((resolve) => holder.close(() => resolve())) };
+}
+
 export interface TestApp {
   url: string;
   app: Express;

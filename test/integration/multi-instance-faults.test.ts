@@ -12,7 +12,7 @@
  * extensions), `httpTimeout` 1000 ms, `refreshDeadline` 4000 ms.
  */
 import { refreshLockTtlMs, REFRESH_FAILURE_BACKOFF_MS } from '../../src/refresh/index.js';
-import { freePort } from '../helpers/app.js';
+import { reservePort } from '../helpers/app.js';
 import type { Browser } from '../helpers/browser.js';
 import { tokenRoutes } from '../helpers/refresh-app.js';
 import {
@@ -45,10 +45,12 @@ let faults: OpFaults;
 
 beforeAll(async () => {
   redis = await startRedis();
-  const childPort = await freePort();
+  // Held until the child starts: the instances started meanwhile must not be given it.
+  const { port: childPort, release: releaseChildPort } = await reservePort();
   setup = await startInstances(redis, { app: AUTH, op: { accessTokenTTL: 4 }, extraAppURLs: [`http://127.0.0.1:${childPort}`], routes: tokenRoutes });
   ({ a, b } = setup);
   faults = injectOpFaults(setup.op.issuer);
+  await releaseChildPort();
   child = await startInstanceProcess(redis, setup.op.issuer, childPort, AUTH);
 }, 40_000);
 afterAll(async () => {

@@ -7,7 +7,7 @@
  * one OP call, that second presentation is accepted and the session goes on.
  */
 import { refreshLockTtlMs } from '../../src/refresh/index.js';
-import { freePort } from '../helpers/app.js';
+import { reservePort } from '../helpers/app.js';
 import type { Browser } from '../helpers/browser.js';
 import { getJson, signInOn, sleepUntil, startInstanceProcess, startInstances, type InstanceProcess, type Instances } from '../helpers/instances.js';
 import { startRedis, type RedisServer } from '../helpers/redis.js';
@@ -26,13 +26,15 @@ let child: InstanceProcess;
 
 beforeAll(async () => {
   redis = await startRedis();
-  const childPort = await freePort();
+  // Held until the child starts: the instances started meanwhile must not be given it.
+  const { port: childPort, release: releaseChildPort } = await reservePort();
   setup = await startInstances(redis, {
     app: AUTH,
     op: { accessTokenTTL: 4, refreshTokenReuseInterval: REUSE_INTERVAL },
     extraAppURLs: [`http://127.0.0.1:${childPort}`],
     routes: tokenRoutes,
   });
+  await releaseChildPort();
   child = await startInstanceProcess(redis, setup.op.issuer, childPort, AUTH);
 }, 40_000);
 afterAll(async () => {
