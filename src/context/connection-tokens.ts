@@ -5,7 +5,7 @@ import { redacted } from '../client/token-exchange/redact.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
-import { processRefreshLock, withLock } from '../refresh/lock.js';
+import { processRefreshLock, sessionLockKey, withLock } from '../refresh/lock.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
 import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
 
@@ -109,7 +109,7 @@ async function exchangeFor(
   const { config } = rt;
   const holdMs = 3 * config.httpTimeout + 2 * config.session.storeTimeout + 1_000;
   // The refresher's lock and key: a refresh and an exchange of one session never overlap.
-  return withLock(config.refreshLock ?? processRefreshLock, `refresh:${req.sessionID}`, { holdMs, waitMs: holdMs + 1_000 }, async () => {
+  return withLock(config.refreshLock ?? processRefreshLock, sessionLockKey(req.sessionID), { holdMs, waitMs: holdMs + 1_000 }, async () => {
     const stored = (await readStored(req))?.oidc;
     if (stored === undefined) throw new OidcError('ERR_NOT_AUTHENTICATED', 'the session ended', { status: 401 });
     const newest = stored.v > loaded.v ? stored : loaded;

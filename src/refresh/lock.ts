@@ -102,6 +102,9 @@ export class MemoryRefreshLock implements RefreshLock {
   }
 }
 
+/** The key of a session's refresh lock (and of its failure marker). */
+export const sessionLockKey = (sid: string): string => `refresh:${sid}`;
+
 /**
  * The lock every `auth()` of this process uses unless told otherwise. Shared,
  * so two `auth()` instances in one process that share a session store still

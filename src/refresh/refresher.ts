@@ -5,11 +5,14 @@ import type { AuthClient, SessionBoundValidation } from '../client/auth-client.j
 import type { TokenSet } from '../client/token-set.js';
 import type { Config } from '../config/types.js';
 import { debug } from '../debug.js';
-import { loggableCode, OidcError, SessionExpiredError, type ErrorCode } from '../errors.js';
+import { loggableCode, OidcError, SessionExpiredError } from '../errors.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
 import { pastCeiling } from '../session/ceiling.js';
-import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
-import { acquireLock, processRefreshLock, withLock, type LockKeeper, type RefreshFailure, type RefreshLock } from './lock.js';
+import { copyTokens } from '../session/guarded-store.js';
+import { FailureMarkers } from './failure-markers.js';
+import { acquireLock, processRefreshLock, sessionLockKey, withLock, type RefreshLock } from './lock.js';
+import { PendingWrites } from './pending-writes.js';
+import { storeCall, writeSession } from './store-calls.js';
 import { apiKey, apiTokensOf, withApiToken, type ApiToken } from './api-tokens.js';
 import { mergeRefreshed } from './merge.js';
 
@@ -41,24 +44,6 @@ export interface AccessTokenData {
   /** Epoch seconds. */
   expires_at?: number;
   scope?: string;
-}
-
-/** Milliseconds a refresh failure keeps other requests of the session from calling the OP again. */
-export const REFRESH_FAILURE_BACKOFF_MS = 2_000;
-/** Milliseconds redeemed tokens whose write failed are kept in memory and retried (the lock is held meanwhile). */
-export const PENDING_WRITE_LIMIT_MS = 5 * 60_000;
-const FIRST_RETRY_MS = 100;
-const MAX_RETRY_MS = 1_000;
-/** Codes a failure marker may carry; anything else read back from a shared marker becomes ERR_OP_UNREACHABLE. */
-const MARKED_CODES = new Set<ErrorCode>(['ERR_OP_UNREACHABLE', 'ERR_OP_ERROR', 'ERR_INVALID_RESPONSE', 'ERR_DISCOVERY_FAILED']);
-
-/** Redeemed tokens the store has not taken yet, retried in the background while the lock is held. */
-interface PendingWrite {
-  session: OidcSession;
-  record: SessionData;
-  store: Store;
-  keeper: LockKeeper;
-  timer: NodeJS.Timeout | undefined;
 }
 
 /** What one step under the lock produced: its result and the session to store, if it changed. */
@@ -98,9 +83,8 @@ export class Refresher {
   readonly #failed = new WeakMap<Request, unknown>();
   /** When each request's refresh work must be over (epoch ms). */
   readonly #deadlines = new WeakMap<Request, number>();
-  /** Recent failures of this process, by session id (the shared marker's local copy). */
-  readonly #failures = new Map<string, RefreshFailure>();
-  readonly #pending = new Map<string, PendingWrite>();
+  readonly #failures: FailureMarkers;
+  readonly #pending = new PendingWrites();
   /** At most this long one redemption holds the lock: a store read, discovery, token and JWKS requests, a store write. */
   readonly #holdMs: number;
   /** Lifetime of the lock between extensions: how long a holder that died blocks the session. */
@@ -110,6 +94,7 @@ export class Refresher {
     this.#config = config;
     this.#client = client;
     this.#lock = config.refreshLock ?? processRefreshLock;
+    this.#failures = new FailureMarkers(this.#lock);
     this.#holdMs = refreshHoldMs(config);
     this.#lockTtlMs = refreshLockTtlMs(config);
   }
@@ -150,7 +135,7 @@ export class Refresher {
   wantsAutoRefresh(req: Request): boolean {
     const data = req.session?.oidc;
     if (data === undefined) return false;
-    if (this.#pending.size > 0) this.#adoptPending(req, data);
+    this.#pending.adopt(req.sessionID, data);
     return data.refresh_token !== undefined && this.needsRefresh(data);
   }
 
@@ -163,7 +148,7 @@ export class Refresher {
     if (data === undefined) throw notAuthenticated();
     // Past the IdP's session ceiling no grant is sent: the session is over.
     if (pastCeiling(data.session_expiry)) throw new SessionExpiredError();
-    if (this.#pending.size > 0) this.#adoptPending(req, data);
+    this.#pending.adopt(req.sessionID, data);
     if (options.audience !== undefined) return this.#forApi(req, data, options.audience, options);
     if (options.scope !== undefined) return this.#reduced(req, data, options);
     if (!options.force && !this.needsRefresh(data)) return tokenOf(data);
@@ -212,9 +197,11 @@ export class Refresher {
     const sid = req.sessionID;
     try {
       await this.#inflight.get(sid)?.catch(() => undefined);
+      // This process may hold the lock for tokens it could not store: those are the newest.
+      const pending = this.#pending.take(sid);
       const revoke = async () => {
         const stored = await this.#read(req).catch(() => undefined);
-        const newest = newestOf(stored?.oidc, loaded, this.#pending.get(sid)?.session);
+        const newest = newestOf(stored?.oidc, loaded, pending?.session, this.#pending.sessionOf(sid));
         if (newest.refresh_token === undefined) return;
         const metadata = await this.#client.serverMetadata();
         if (!metadata.revocation_endpoint) {
@@ -223,10 +210,8 @@ export class Refresher {
         }
         await this.#client.revokeRefreshToken({ refreshToken: newest.refresh_token });
       };
-      const pending = this.#pending.get(sid);
       if (pending !== undefined) {
-        // This process holds the lock for tokens it could not store: revoke the newest, then let go.
-        this.#dropPending(sid, pending);
+        // Revoke the newest under the lock the pending write holds, then let go.
         try {
           await revoke();
         } finally {
@@ -234,7 +219,7 @@ export class Refresher {
         }
         return;
       }
-      await withLock(this.#lock, lockKey(sid), { holdMs: this.#holdMs, ttlMs: this.#lockTtlMs, waitMs: this.#config.httpTimeout }, revoke).catch(async (err: unknown) => {
+      await withLock(this.#lock, sessionLockKey(sid), { holdMs: this.#holdMs, ttlMs: this.#lockTtlMs, waitMs: this.#config.httpTimeout }, revoke).catch(async (err: unknown) => {
         // The lock stayed busy: revoke what this request has rather than nothing.
         if (err instanceof OidcError && err.code === 'ERR_REFRESH_LOCK_TIMEOUT') return revoke();
         throw err;
@@ -360,21 +345,21 @@ export class Refresher {
     step: (latest: OidcSession, record: SessionData) => Promise<LockedStep<T>>,
   ): Promise<T> {
     const sid = req.sessionID;
-    this.#failFastIfFailing(sid);
+    this.#failures.throwIfFailing(sid);
     const store: Store = req.sessionStore;
-    const taken = this.#takePending(sid);
+    const taken = this.#pending.take(sid);
     const keeper =
       taken?.keeper ??
-      (await acquireLock(this.#lock, lockKey(sid), {
+      (await acquireLock(this.#lock, sessionLockKey(sid), {
         holdMs: this.#holdMs,
         ttlMs: this.#lockTtlMs,
         waitMs: this.#config.refreshDeadline,
-        onBusy: () => this.#failFastIfFailing(sid),
+        onBusy: () => this.#failures.throwIfFailing(sid),
       }));
     let record: SessionData | undefined = taken?.record;
     let unstored: OidcSession | undefined = taken?.session;
     try {
-      await this.#failFastIfMarked(sid);
+      await this.#failures.throwIfMarked(sid);
       const read = await this.#read(req);
       record = read;
       const current = req.session?.oidc;
@@ -390,7 +375,7 @@ export class Refresher {
       if (signsOut(err)) unstored = undefined;
       throw err;
     } finally {
-      if (unstored !== undefined && record !== undefined) await this.#persist(sid, store, record, unstored, keeper);
+      if (unstored !== undefined && record !== undefined) await this.#pending.persist(sid, store, record, unstored, keeper);
       else await keeper.release();
     }
   }
@@ -422,7 +407,7 @@ export class Refresher {
       if (e.error === 'invalid_grant' || e.code === 'ERR_ID_TOKEN_INVALID' || refusedWithoutBody) {
         log('refresh rejected (%s); the session is signed out', e.code === 'ERR_ID_TOKEN_INVALID' ? 'invalid ID token' : 'invalid_grant');
         delete record.oidc;
-        await this.#write(req.sessionStore, req.sessionID, record).catch(() => {});
+        await writeSession(req.sessionStore, req.sessionID, record).catch(() => {});
         throw new OidcError(
           'ERR_REFRESH_FAILED',
           e.code === 'ERR_ID_TOKEN_INVALID' ? `refresh failed: ${e.message}; sign in again` : 'refresh failed: the OP rejected the refresh token; sign in again',
@@ -435,7 +420,7 @@ export class Refresher {
       }
       log('refresh failed (%s); tokens kept', e.code);
       // An OP that refused this one request (e.g. a scope or an API it will not grant) is not failing.
-      if (!(e.code === 'ERR_OP_ERROR' && e.status < 500)) await this.#markFailed(req.sessionID, e.code);
+      if (!(e.code === 'ERR_OP_ERROR' && e.status < 500)) await this.#failures.mark(req.sessionID, e.code);
       // The user is still signed in: an OP error is the server's problem, not a 4xx of this request.
       if (e.status < 500 && e.code === 'ERR_OP_ERROR') {
         throw new OidcError('ERR_OP_ERROR', e.message, {
@@ -469,113 +454,12 @@ export class Refresher {
     }
   }
 
-  /** Records a failed redemption here and next to the lock (best effort: the lock's backend may be down too). */
-  async #markFailed(sid: string, code: ErrorCode): Promise<void> {
-    const at = Date.now();
-    const failure: RefreshFailure = { at, retryAfter: at + REFRESH_FAILURE_BACKOFF_MS, code };
-    if (this.#failures.size >= 10_000) {
-      for (const [key, value] of this.#failures) if (value.retryAfter <= at) this.#failures.delete(key);
-    }
-    this.#failures.set(sid, failure);
-    await this.#lock.markFailed?.(lockKey(sid), failure, REFRESH_FAILURE_BACKOFF_MS).catch(() => log('refresh failure marker not stored'));
-  }
-
-  /**
-   * Throws the session's recent failure (seen here or marked next to the
-   * lock by another instance) while its backoff lasts: the OP just failed, so
-   * the caller fails fast (or, with a token that has not expired, is served
-   * with it) instead of calling it again.
-   */
-  #failFastIfFailing(sid: string, failure = this.#failures.get(sid)): void {
-    if (failure === undefined) return;
-    if (failure.retryAfter <= Date.now()) {
-      if (this.#failures.get(sid) === failure) this.#failures.delete(sid);
-      return;
-    }
-    throw failingFast(failure);
-  }
-
-  /** The same, reading the marker next to the lock too. */
-  async #failFastIfMarked(sid: string): Promise<void> {
-    this.#failFastIfFailing(sid);
-    const failure = await this.#lock.failure?.(lockKey(sid)).catch(() => null);
-    if (failure == null || failure.retryAfter <= Date.now()) return;
-    this.#failures.set(sid, failure);
-    this.#failFastIfFailing(sid, failure);
-  }
-
-  /** Takes newer tokens that this process could not store yet into the request's session. */
-  #adoptPending(req: Request, data: OidcSession): void {
-    const pending = this.#pending.get(req.sessionID);
-    if (pending !== undefined && pending.session.v > data.v) copyTokens(data, pending.session);
-  }
-
-  /** Takes over the session's pending write (and the lock it holds), for a new redemption under the same lock. */
-  #takePending(sid: string): PendingWrite | undefined {
-    const pending = this.#pending.get(sid);
-    if (pending !== undefined) this.#dropPending(sid, pending);
-    return pending;
-  }
-
-  #dropPending(sid: string, pending: PendingWrite): void {
-    if (pending.timer !== undefined) clearTimeout(pending.timer);
-    pending.timer = undefined;
-    if (this.#pending.get(sid) === pending) this.#pending.delete(sid);
-  }
-
-  /**
-   * Stores tokens the OP has already rotated. A failed write must not lose
-   * them: they stay in memory (served to every request of the session), the
-   * lock stays held, and the write is retried with backoff until it lands or
-   * `PENDING_WRITE_LIMIT_MS` has passed.
-   */
-  async #persist(sid: string, store: Store, record: SessionData, session: OidcSession, keeper: LockKeeper): Promise<void> {
-    try {
-      await this.#write(store, sid, { ...record, oidc: session });
-      await keeper.release();
-      return;
-    } catch {
-      log('the refreshed tokens could not be stored yet; kept in memory and retried');
-    }
-    const giveUpAt = Date.now() + PENDING_WRITE_LIMIT_MS;
-    keeper.keepUntil(giveUpAt);
-    const pending: PendingWrite = { session, record, store, keeper, timer: undefined };
-    this.#pending.set(sid, pending);
-    let pause = FIRST_RETRY_MS;
-    const retry = async (): Promise<void> => {
-      if (this.#pending.get(sid) !== pending) return;
-      try {
-        await this.#write(store, sid, { ...record, oidc: session });
-        this.#dropPending(sid, pending);
-        await keeper.release();
-        log('the refreshed tokens are stored');
-      } catch {
-        if (this.#pending.get(sid) !== pending) return;
-        if (Date.now() >= giveUpAt) {
-          this.#dropPending(sid, pending);
-          await keeper.release();
-          log('the refreshed tokens could not be stored in time; given up');
-          return;
-        }
-        pause = Math.min(pause * 2, MAX_RETRY_MS);
-        pending.timer = setTimeout(() => void retry(), pause);
-        pending.timer.unref();
-      }
-    };
-    pending.timer = setTimeout(() => void retry(), pause);
-    pending.timer.unref();
-  }
-
   /** The stored session, under the lock; it must still be signed in. */
   async #read(req: Request): Promise<SessionData> {
     const store = req.sessionStore;
     const record = await storeCall<SessionData | null>((cb) => store.get(req.sessionID, cb));
     if (record == null || record.oidc === undefined) throw new OidcError('ERR_NOT_AUTHENTICATED', 'the session ended', { status: 401 });
     return record;
-  }
-
-  async #write(store: Store, sid: string, record: SessionData): Promise<void> {
-    await storeCall<void>((cb) => store.set(sid, record, cb));
   }
 }
 
@@ -596,8 +480,6 @@ export function refreshHoldMs(config: { httpTimeout: number; session: { storeTim
 export function refreshLockTtlMs(config: { session: { storeTimeout: number } }): number {
   return 2 * config.session.storeTimeout + 1_000;
 }
-
-const lockKey = (sid: string): string => `refresh:${sid}`;
 
 function notAuthenticated(): OidcError {
   return new OidcError('ERR_NOT_AUTHENTICATED', 'the request has no signed-in session', { status: 401 });
@@ -632,13 +514,6 @@ function deadlinePassed(): OidcError {
   return new OidcError('ERR_REFRESH_TIMEOUT', 'the refresh did not finish within refreshDeadline', { status: 503 });
 }
 
-/** The error of a refresh that failed moments ago, here or on another instance. */
-function failingFast(failure: RefreshFailure): OidcError {
-  const code = MARKED_CODES.has(failure.code as ErrorCode) ? (failure.code as ErrorCode) : 'ERR_OP_UNREACHABLE';
-  const seconds = Math.max(1, Math.ceil((failure.retryAfter - Date.now()) / 1000));
-  return new OidcError(code, `a refresh of this session failed moments ago; retried in ${seconds} s`, { status: 503 });
-}
-
 /** Takes newer tokens into the request's copy of the session, so this request sees them too. */
 function adopt(req: Request, stored: OidcSession): void {
   const current = req.session?.oidc;
@@ -658,16 +533,6 @@ function sameUserAs(idToken: string): SessionBoundValidation {
   const organization = typeof claims.org_id === 'string' ? claims.org_id : typeof claims.org_name === 'string' ? claims.org_name : undefined;
   if (organization !== undefined) validation.organization = organization;
   return validation;
-}
-
-function storeCall<T>(op: (cb: (err?: unknown, value?: T) => void) => void): Promise<T | undefined> {
-  return new Promise((resolve, reject) => {
-    try {
-      op((err, value) => (err ? reject(storeUnavailable(err)) : resolve(value)));
-    } catch (err) {
-      reject(storeUnavailable(err));
-    }
-  });
 }
 
 function apiTokenData(token: ApiToken): AccessTokenData {
