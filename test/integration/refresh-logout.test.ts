@@ -1,7 +1,9 @@
 /**
  * Logout revokes the session's refresh token at the OP; a failing revocation does not block it.
  */
+import type session from 'express-session';
 import { AuthClient, OidcError } from '../../src/index.js';
+import { MemoryStore } from '../../src/session/index.js';
 import { TEST_CLIENT_ID, TEST_CLIENT_SECRET } from '../helpers/op.js';
 import { JSON_ACCEPT, sessionId, signIn, startRefreshSetup, stored, storedRecord, type RefreshSetup } from '../helpers/refresh-app.js';
 
@@ -71,4 +73,58 @@ test('revokeOnLogout: false leaves the refresh token alone', async () => {
   await browser.get(`${setup.app.url}/logout`);
   expect(setup.op.counts.revocation).toBe(0);
   await expect(opClient().refreshToken({ refreshToken: before!.refresh_token! })).resolves.toMatchObject({ tokenType: 'Bearer' });
+});
+
+/** The in-process store, refusing writes while `refusing` (a store that is down for writes only). */
+class WritesRefused extends MemoryStore {
+  refusing = false;
+  override set(sid: string, data: session.SessionData, callback?: (err?: unknown) => void): void {
+    if (this.refusing) {
+      callback?.(new Error('store refuses writes'));
+      return;
+    }
+    super.set(sid, data, callback);
+  }
+}
+
+test('a logout while rotated tokens still wait to be stored revokes those, the newest (autoRefresh off)', async () => {
+  const store = new WritesRefused();
+  // The tokens the revocation endpoint was asked to revoke (read once the OP has parsed them).
+  const revoked: unknown[] = [];
+  setup = await startRefreshSetup(
+    {
+      accessTokenTTL: 60,
+      middleware: [
+        async (ctx, next) => {
+          await next();
+          if (ctx.path.endsWith('/revocation')) revoked.push((ctx as { oidc?: { params?: { token?: unknown } } }).oidc?.params?.token);
+        },
+      ],
+    },
+    { autoRefresh: false },
+    (express) => {
+      express.post('/refresh-and-tell', async (req, res, next) => {
+        try {
+          await req.oidc.accessToken?.refresh();
+          res.json({ refreshToken: req.oidc.refreshToken });
+        } catch (err) {
+          next(err);
+        }
+      });
+    },
+    store,
+  );
+  const browser = await signIn(setup);
+  const before = await stored(setup, browser);
+  store.refusing = true;
+  const told = await browser.post(`${setup.app.url}/refresh-and-tell`, {}, JSON_ACCEPT);
+  const newest = (JSON.parse(told.body) as { refreshToken: string }).refreshToken;
+  expect(newest).not.toBe(before!.refresh_token);
+  // The store still has the tokens of before the refresh; the rotated ones wait in memory.
+  expect((await stored(setup, browser))!.refresh_token).toBe(before!.refresh_token);
+
+  setup.op.resetCounts();
+  await browser.get(`${setup.app.url}/logout`);
+  expect(revoked).toEqual([newest]);
+  await refreshFailsAtTheOP(newest);
 });
