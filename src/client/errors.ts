@@ -80,12 +80,17 @@ function opAnswered(what: string, error: string | undefined, description: string
   // The OP refusing the client itself is the app's configuration: say which options to check.
   const hint = error === 'invalid_client' || error === 'unauthorized_client' ? '; check clientID, clientSecret and clientAuthMethod' : '';
   return new OidcError('ERR_OP_ERROR', `${what}: the OP ${answer}${from}${description === undefined ? '' : `: ${description}`}${hint}`, {
-    status: opStatus === 401 || opStatus === 403 ? opStatus : opStatus >= 500 ? 502 : 400,
+    status: refusalStatus(opStatus),
     opStatus,
     ...(error === undefined ? {} : { error }),
     ...(description === undefined ? {} : { errorDescription: description }),
     ...(url === undefined ? {} : { url }),
   });
+}
+
+/** What the app answers for an OP's refusal: 401 and 403 as the OP gave them, 5xx as 502 (the OP failed), else 400. */
+export function refusalStatus(opStatus: number): number {
+  return opStatus === 401 || opStatus === 403 ? opStatus : opStatus >= 500 ? 502 : 400;
 }
 
 /** oauth4webapi refused a time claim (its cause holds `claim`, `now`, `tolerance`, `claims`): how far off. */

@@ -4,9 +4,10 @@ import { debug } from '../debug.js';
 import type { ServerState } from './discovery.js';
 import type { ClientCore } from './core.js';
 import { abortedError, toOidcError } from './errors.js';
-import { validateIdToken, type IdTokenClaims } from './id-token.js';
+import type { IdTokenClaims } from './id-token.js';
 import type { ClientOverrides, RequestOptions, SessionBoundValidation } from './requests.js';
 import { toTokenSet, type TokenEndpointResponse, type TokenSet } from './token-set.js';
+import { checkIdToken } from './token-validation.js';
 
 const log = debug('client');
 
@@ -71,10 +72,7 @@ export async function finish(
   }
   let claims: IdTokenClaims | undefined;
   if (typeof response.id_token === 'string') {
-    claims = await validateIdToken(response.id_token, server.keys, core.idTokenSettings(clientID, server), {
-      ...validation,
-      ...(validation.expectedSubject === undefined ? {} : { sub: validation.expectedSubject }),
-    });
+    claims = await checkIdToken(core, response.id_token, server, clientID, validation);
   } else if (validation.nonce !== undefined) {
     throw new OidcError('ERR_ID_TOKEN_INVALID', 'ID token invalid: the token endpoint returned none', { status: 400 });
   }

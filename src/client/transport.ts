@@ -68,6 +68,13 @@ export interface TransportOptions {
 /** The client authentication methods that use the TLS client certificate (RFC 8705 section 2). */
 export const MTLS_AUTH_METHODS = ['tls_client_auth', 'self_signed_tls_client_auth'] as const;
 
+/** How the client authenticates at the token endpoint when `clientAuthMethod` is left out. */
+export function defaultClientAuthMethod(options: { useMtls?: unknown; clientSecret?: unknown; clientAssertionSigningKey?: unknown }): ClientAuthMethod {
+  if (options.useMtls === true) return 'tls_client_auth';
+  if (options.clientSecret) return 'client_secret_basic';
+  return options.clientAssertionSigningKey !== undefined ? 'private_key_jwt' : 'none';
+}
+
 /** Transport options checked and resolved once, when the client is built. */
 export interface ResolvedTransport {
   fetch: CustomFetch | undefined;
@@ -98,7 +105,7 @@ export function resolveTransport(
     throw invalid('Invalid option "clientAssertionSigningAlg": set it only together with "clientAssertionSigningKey".');
   }
   const mtls = options.useMtls === true;
-  const method = options.clientAuthMethod ?? (mtls ? 'tls_client_auth' : options.clientSecret ? 'client_secret_basic' : assertionKey ? 'private_key_jwt' : 'none');
+  const method = options.clientAuthMethod ?? defaultClientAuthMethod(options);
   const usesCertificate = (MTLS_AUTH_METHODS as readonly string[]).includes(method);
   if (mtls) {
     if (options.customFetch === undefined) {

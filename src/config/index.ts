@@ -6,7 +6,7 @@ import { resolveTransport, type TransportOptions } from '../client/transport.js'
 import { weakSecretReason } from './secret-strength.js';
 import type { AuthOptions, ClientAuthMethod, Config } from './types.js';
 import { paramStrings } from './params.js';
-import { checkUnknownOptions } from './unknown.js';
+import { checkUnknownOptions, valueAt } from './unknown.js';
 
 export type * from './types.js';
 export { OPTION_SPECS } from './schema.js';
@@ -16,15 +16,6 @@ export const MIN_SECRET_LENGTH = 32;
 
 function fail(path: string, mustBe: string): never {
   throw new OidcError('ERR_CONFIG_INVALID', `Invalid option "${path}": must be ${mustBe}.`, { status: 500 });
-}
-
-function getPath(source: Record<string, unknown>, path: string): unknown {
-  let value: unknown = source;
-  for (const key of path.split('.')) {
-    if (typeof value !== 'object' || value === null) return undefined;
-    value = (value as Record<string, unknown>)[key];
-  }
-  return value;
 }
 
 function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
@@ -64,7 +55,7 @@ export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = pr
 
   const resolved: Record<string, unknown> = {};
   for (const spec of OPTION_SPECS) {
-    let value = getPath(input, spec.path);
+    let value = valueAt(input, spec.path);
     if (value === undefined && spec.env !== undefined && env[spec.env] !== undefined && env[spec.env] !== '') {
       value = env[spec.env];
     }
@@ -99,15 +90,15 @@ function crossCheck(r: Record<string, unknown>): void {
   if (issuer.protocol !== 'https:' && !isLoopback(issuer)) fail('issuerBaseURL', 'https (http is allowed for localhost only)');
   const base = new URL(r.baseURL as string);
   if (base.search || base.hash) fail('baseURL', 'a URL without query or fragment');
-  const cookie = getPath(r, 'session.cookie') as Record<string, unknown>;
+  const cookie = valueAt(r, 'session.cookie') as Record<string, unknown>;
   if (cookie.secure === true && base.protocol !== 'https:') {
     fail('session.cookie.secure', 'false when baseURL is http (secure cookies are never sent over http)');
   }
   if (cookie.sameSite === 'None' && cookie.secure !== true) fail('session.cookie.sameSite', "'Lax' or 'Strict' unless cookies are secure");
   // Browsers drop SameSite=None cookies that are not Secure: the login would never find its transaction.
-  const transaction = getPath(r, 'transactionCookie') as Record<string, unknown>;
+  const transaction = valueAt(r, 'transactionCookie') as Record<string, unknown>;
   if (transaction.sameSite === 'None' && cookie.secure !== true) fail('transactionCookie.sameSite', "'Lax' or 'Strict' unless cookies are secure");
-  checkAuthorizationParams(getPath(r, 'authorizationParams') as Record<string, unknown>);
+  checkAuthorizationParams(valueAt(r, 'authorizationParams') as Record<string, unknown>);
   const bcl = r.backchannelLogout as Record<string, unknown> | boolean;
   if (typeof bcl === 'object' && bcl.index !== undefined && bcl.store !== undefined) fail('backchannelLogout.store', 'left out when backchannelLogout.index is set (both say where logout entries are kept)');
 
@@ -140,7 +131,7 @@ function checkAuthorizationParams(params: Record<string, unknown>): void {
 }
 
 /** The cookie prefix browsers bind to one origin: Secure, `Path=/`, no `Domain`. */
-export const HOST_PREFIX = '__Host-';
+const HOST_PREFIX = '__Host-';
 
 /**
  * On https with no cookie `domain`, the default cookie names get the
@@ -153,9 +144,9 @@ function hostPrefixDefaults(input: Record<string, unknown>, r: Record<string, un
   const session = r.session as Record<string, unknown>;
   const cookie = session.cookie as Record<string, unknown>;
   if (cookie.secure !== true || cookie.domain !== undefined) return;
-  if (getPath(input, 'session.name') === undefined && cookie.path === '/') session.name = HOST_PREFIX + (session.name as string);
+  if (valueAt(input, 'session.name') === undefined && cookie.path === '/') session.name = HOST_PREFIX + (session.name as string);
   const transaction = r.transactionCookie as Record<string, unknown>;
-  if (getPath(input, 'transactionCookie.name') === undefined) transaction.name = HOST_PREFIX + (transaction.name as string);
+  if (valueAt(input, 'transactionCookie.name') === undefined) transaction.name = HOST_PREFIX + (transaction.name as string);
 }
 
 function normalize(r: Record<string, unknown>): Record<string, unknown> {

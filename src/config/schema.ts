@@ -1,4 +1,5 @@
 import { SIGNING_ALGS } from '../client/signing-key.js';
+import { defaultClientAuthMethod } from '../client/transport.js';
 
 /**
  * The options of `auth()` as data: name, env var, default, unit and meaning.
@@ -62,8 +63,6 @@ export const checks = {
       allowed.includes(v) ? undefined : `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`,
   stringArray: ((v) =>
     Array.isArray(v) && v.every((s) => typeof s === 'string') ? undefined : 'an array of strings') as Check,
-  stringRecord: ((v) =>
-    isObject(v) && Object.values(v).every((s) => typeof s === 'string') ? undefined : 'an object of string values') as Check,
   either:
     (...options: Check[]): Check =>
     (v) => {
@@ -130,7 +129,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   { path: 'customFetch', defaultText: 'global fetch', describe: 'A `fetch` of your own for every request to the OP and to protected resources (proxies, agents, client certificates).', check: checks.function },
   { path: 'useMtls', default: false, defaultText: 'false', describe: 'Mutual TLS (RFC 8705): authenticate with the client certificate of `customFetch`, use the OP\'s `mtls_endpoint_aliases`, certificate-bound tokens.', check: checks.boolean },
   { path: 'clientAssertionSigningKey', defaultText: '(none)', describe: 'Private key for `private_key_jwt` (and JAR): a CryptoKey, a PEM string (PKCS#8) or a private JWK.', check: checks.signingKey },
-  { path: 'clientAuthMethod', default: (r: Record<string, unknown>) => (r.useMtls === true ? 'tls_client_auth' : r.clientSecret ? 'client_secret_basic' : r.clientAssertionSigningKey !== undefined ? 'private_key_jwt' : 'none'), defaultText: "'tls_client_auth' with useMtls, 'client_secret_basic' with a secret, 'private_key_jwt' with a key, else 'none'", describe: 'How the client authenticates at the token endpoint.', check: checks.oneOf('client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none') },
+  { path: 'clientAuthMethod', default: defaultClientAuthMethod, defaultText: "'tls_client_auth' with useMtls, 'client_secret_basic' with a secret, 'private_key_jwt' with a key, else 'none'", describe: 'How the client authenticates at the token endpoint.', check: checks.oneOf('client_secret_basic', 'client_secret_post', 'client_secret_jwt', 'private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth', 'none') },
   { path: 'clientAssertionSigningAlg', defaultText: 'from the key', describe: 'Algorithm of `clientAssertionSigningKey` (RSA: RS256, EC: by curve, Ed25519: EdDSA when absent).', check: checks.oneOf(...SIGNING_ALGS) },
   { path: 'requestObjectSigningAlg', defaultText: '(none: no JAR)', describe: 'JAR (RFC 9101): send the authorization request as a request object signed with this algorithm, also inside PAR.', check: checks.oneOf(...SIGNING_ALGS) },
   { path: 'requestObjectSigningKey', defaultText: '`clientAssertionSigningKey`', describe: 'Private key request objects are signed with (turns JAR on): a CryptoKey, a PEM string or a private JWK.', check: checks.signingKey },

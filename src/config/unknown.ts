@@ -95,7 +95,8 @@ export function checkUnknownOptions(input: Record<string, unknown>, specs: reado
   }
 }
 
-function valueAt(source: Record<string, unknown>, path: string): unknown {
+/** The value at a dotted option path (`session.cookie.domain`), or undefined where the path stops. */
+export function valueAt(source: Record<string, unknown>, path: string): unknown {
   let value: unknown = source;
   for (const key of path.split('.')) {
     if (typeof value !== 'object' || value === null) return undefined;

@@ -6,8 +6,11 @@ import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
 import { processRefreshLock, sessionLockKey, withLock } from '../refresh/lock.js';
+import { refreshHoldMs } from '../refresh/refresher.js';
+import { SingleFlight } from '../refresh/single-flight.js';
+import { storeCall } from '../refresh/store-calls.js';
 import { nowSeconds, type OidcSession } from '../session/data.js';
-import { copyTokens, storeUnavailable } from '../session/guarded-store.js';
+import { copyTokens } from '../session/guarded-store.js';
 
 const log = debug('token-vault');
 
@@ -49,7 +52,7 @@ type WithConnectionTokens = OidcSession & { connection_tokens?: Record<string, C
 export const MAX_CONNECTION_TOKENS = 20;
 
 /** Exchanges in flight, per runtime, session and connection: concurrent requests of a session share one. */
-const inflight = new WeakMap<Runtime, Map<string, Promise<CachedConnectionToken | ConnectionAccessToken>>>();
+const inflight = new WeakMap<Runtime, SingleFlight<CachedConnectionToken | ConnectionAccessToken>>();
 
 /**
  * `req.oidc.getAccessTokenForConnection()`: from the session while fresh
@@ -68,24 +71,17 @@ export async function accessTokenForConnection(req: Request, rt: Runtime, option
   if (session === undefined) throw new OidcError('ERR_NOT_AUTHENTICATED', 'the request has no signed-in session', { status: 401 });
   const key = JSON.stringify([connection, loginHint ?? null]);
   const cached = session.connection_tokens?.[key];
-  if (cached !== undefined && isFresh(cached, rt.config.refreshLeeway)) return handOut(cached, connection);
+  // Fresh by the rule of the session's own token (refreshLeeway, at most half of a short lifetime).
+  if (cached !== undefined && !rt.refresher.needsRefresh({ access_token: cached.access_token, expires_at: cached.expires_at, issued_at: cached.received_at } as OidcSession)) {
+    return handOut(cached, connection);
+  }
   if (session.refresh_token === undefined) {
     throw new OidcError('ERR_REFRESH_UNAVAILABLE', `${what}: the session has no refresh token (ask for offline_access)`, { status: 401 });
   }
 
   let flights = inflight.get(rt);
-  if (flights === undefined) inflight.set(rt, (flights = new Map()));
-  const flightKey = `${req.sessionID}\n${key}`;
-  let flight = flights.get(flightKey);
-  if (flight === undefined) {
-    flight = exchangeFor(req, rt, session, connection, loginHint);
-    flights.set(flightKey, flight);
-    const settled = () => {
-      if (flights.get(flightKey) === flight) flights.delete(flightKey);
-    };
-    flight.then(settled, settled);
-  }
-  const result = await flight;
+  if (flights === undefined) inflight.set(rt, (flights = new SingleFlight()));
+  const result = await flights.run(`${req.sessionID}\n${key}`, () => exchangeFor(req, rt, session, connection, loginHint));
   if (!('access_token' in result)) return result; // no lifetime: handed out, not kept
   // Signed out (or signed in as someone else) meanwhile: the token is not kept for the new session.
   const current = req.session?.oidc as WithConnectionTokens | undefined;
@@ -107,10 +103,10 @@ async function exchangeFor(
   loginHint: string | undefined,
 ): Promise<CachedConnectionToken | ConnectionAccessToken> {
   const { config } = rt;
-  const holdMs = 3 * config.httpTimeout + 2 * config.session.storeTimeout + 1_000;
+  const holdMs = refreshHoldMs(config);
   // The refresher's lock and key: a refresh and an exchange of one session never overlap.
   return withLock(config.refreshLock ?? processRefreshLock, sessionLockKey(req.sessionID), { holdMs, waitMs: holdMs + 1_000 }, async () => {
-    const stored = (await readStored(req))?.oidc;
+    const stored = (await storeCall<SessionData | null>((cb) => req.sessionStore.get(req.sessionID, cb)))?.oidc;
     if (stored === undefined) throw new OidcError('ERR_NOT_AUTHENTICATED', 'the session ended', { status: 401 });
     const newest = stored.v > loaded.v ? stored : loaded;
     // This request continues with the newer tokens too.
@@ -135,23 +131,6 @@ async function exchangeFor(
       ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
     };
   });
-}
-
-/** The stored session record, read past this request's copy. */
-function readStored(req: Request): Promise<SessionData | null | undefined> {
-  return new Promise((resolve, reject) => {
-    try {
-      req.sessionStore.get(req.sessionID, (err, value) => (err ? reject(storeUnavailable(err)) : resolve(value)));
-    } catch (err) {
-      reject(storeUnavailable(err));
-    }
-  });
-}
-
-/** Fresh until `leeway` seconds before expiry; at most half its lifetime for short-lived tokens. */
-function isFresh(entry: CachedConnectionToken, leeway: number, now = nowSeconds()): boolean {
-  const margin = Math.min(leeway, Math.floor((entry.expires_at - entry.received_at) / 2));
-  return entry.expires_at - margin > now;
 }
 
 /** Keeps the token, bounded: expired entries go first, then the oldest received. */

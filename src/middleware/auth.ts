@@ -91,6 +91,14 @@ export function createRuntime(given: Config): Runtime {
   };
 }
 
+/** Why a library route did not answer normally: the stable code and status, never the message. */
+function logRefusal(route: string, err: unknown): void {
+  const code = loggableCode(err);
+  const status = isOidcError(err) ? err.status : 500;
+  if (status < 500) log.info('%s refused: %s (%d)', route, code, status);
+  else log.warn('%s failed: %s (%d)', route, code, status);
+}
+
 /**
  * Signs users in with OpenID Connect: mounts `/login`, `/callback` and
  * `/logout`, the session, `req.oidc` and `res.oidc`, keeps access tokens
@@ -103,14 +111,6 @@ export function createRuntime(given: Config): Runtime {
  * app.get('/profile', requiresAuth(), (req, res) => res.json(req.oidc.user));
  * ```
  */
-/** Why a library route did not answer normally: the stable code and status, never the message. */
-function logRefusal(route: string, err: unknown): void {
-  const code = loggableCode(err);
-  const status = isOidcError(err) ? err.status : 500;
-  if (status < 500) log.info('%s refused: %s (%d)', route, code, status);
-  else log.warn('%s failed: %s (%d)', route, code, status);
-}
-
 export function auth(options: AuthOptions = {}): AuthMiddleware {
   const rt = createRuntime(getConfig(options));
   const { config } = rt;

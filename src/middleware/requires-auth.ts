@@ -88,10 +88,12 @@ export function requiresAuth(...args: unknown[]): RequestHandler {
     try {
       const rt = runtimeOf(req);
       const toApi = errorOnRequiredAuth ?? rt.config.errorOnRequiredAuth;
-      if (!req.oidc.isAuthenticated()) return requireLogin(rt, req, res, next, toApi, requirement);
+      // Each read of req.oidc builds a context: read it once.
+      const oidc = req.oidc;
+      if (!oidc.isAuthenticated()) return requireLogin(rt, req, res, next, toApi, requirement);
       // Only a step-up route reads the claims (a plain guard stays a cheap check).
       if (requirement === undefined) return next();
-      const claims = req.oidc.idTokenClaims ?? {};
+      const claims = oidc.idTokenClaims ?? {};
       const unmet = unmetAssurance(claims, requirement, nowSeconds(), rt.config.clockTolerance);
       if (unmet === undefined) return next();
       requireStepUp(rt, req, res, next, toApi, requirement, unmet);

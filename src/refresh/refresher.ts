@@ -12,6 +12,7 @@ import { copyTokens } from '../session/guarded-store.js';
 import { FailureMarkers } from './failure-markers.js';
 import { acquireLock, processRefreshLock, sessionLockKey, withLock, type RefreshLock } from './lock.js';
 import { PendingWrites } from './pending-writes.js';
+import { SingleFlight } from './single-flight.js';
 import { storeCall, writeSession } from './store-calls.js';
 import { apiKey, apiTokensOf, withApiToken, type ApiToken } from './api-tokens.js';
 import { mergeRefreshed } from './merge.js';
@@ -78,7 +79,8 @@ export class Refresher {
   readonly #config: Config;
   readonly #client: AuthClient;
   readonly #lock: RefreshLock;
-  readonly #inflight = new Map<string, Promise<OidcSession>>();
+  /** Refreshes in flight, by session id (and API): concurrent requests share one. */
+  readonly #inflight = new SingleFlight<OidcSession>();
   /** A failed automatic refresh, so the same request does not wait for the OP twice. */
   readonly #failed = new WeakMap<Request, unknown>();
   /** When each request's refresh work must be over (epoch ms). */
@@ -157,26 +159,13 @@ export class Refresher {
       throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'the access token expired and the session has no refresh token', { status: 401 });
     }
 
-    const sid = req.sessionID;
-    let flight = this.#inflight.get(sid);
-    if (flight === undefined) {
-      flight = this.#refreshSession(req, data, options);
-      this.#inflight.set(sid, flight);
-      const settled = () => {
-        if (this.#inflight.get(sid) === flight) this.#inflight.delete(sid);
-      };
-      flight.then(settled, settled);
-    }
+    const flight = this.#inflight.run(req.sessionID, () => this.#refreshSession(req, data, options));
     let result: OidcSession;
     try {
-      result = await this.#withinDeadline(req, flight);
+      result = await this.#settle(req, flight);
     } catch (err) {
       // Every request that shared the refresh shares its outcome.
-      if (signsOut(err)) {
-        if (req.session !== undefined) delete req.session.oidc;
-        throw err;
-      }
-      if (options.force) throw err;
+      if (signsOut(err) || options.force) throw err;
       this.#failed.set(req, err);
       // A token that has not expired yet still serves this request.
       return servedDespite(data, err);
@@ -262,10 +251,8 @@ export class Refresher {
     if (data.refresh_token === undefined) {
       throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'a token for another API needs a refresh token, and the session has none', { status: 401 });
     }
-    const flightKey = `${req.sessionID}\n${key}`;
-    let flight = this.#inflight.get(flightKey);
-    if (flight === undefined) {
-      flight = this.#locked(req, data, async (latest, record) => {
+    const flight = this.#inflight.run(`${req.sessionID}\n${key}`, () =>
+      this.#locked(req, data, async (latest, record) => {
         const again = apiTokensOf(latest)[key];
         // Obtained by another request or instance since this one loaded the session.
         if (again !== undefined && !this.#due(again) && (!options.force || latest.v > data.v)) return { result: latest };
@@ -277,20 +264,9 @@ export class Refresher {
         const next = withApiToken(mergeRefreshed(latest, tokens, nowSeconds(), false), key, audience, tokens, Date.now(), this.#config.maxCachedApis);
         log('access token for another API issued');
         return { result: next, session: next };
-      });
-      this.#inflight.set(flightKey, flight);
-      const settled = () => {
-        if (this.#inflight.get(flightKey) === flight) this.#inflight.delete(flightKey);
-      };
-      flight.then(settled, settled);
-    }
-    let result: OidcSession;
-    try {
-      result = await this.#withinDeadline(req, flight);
-    } catch (err) {
-      if (signsOut(err) && req.session !== undefined) delete req.session.oidc;
-      throw err;
-    }
+      }),
+    );
+    const result = await this.#settle(req, flight);
     adopt(req, result);
     const token = apiTokensOf(result)[key];
     if (token === undefined) throw new OidcError('ERR_INVALID_RESPONSE', 'no token for the API was obtained', { status: 502 });
@@ -307,29 +283,17 @@ export class Refresher {
     if (loaded.refresh_token === undefined) {
       throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'a token with another scope needs a refresh token, and the session has none', { status: 401 });
     }
-    let tokens: TokenSet;
-    let next: OidcSession;
-    try {
-      ({ tokens, next } = await this.#withinDeadline(
-        req,
-        this.#locked(req, loaded, async (latest, record) => {
-          const redeemed = await this.#redeem(req, record, latest, options);
-          const merged = mergeRefreshed(latest, redeemed, nowSeconds(), false);
-          return { result: { tokens: redeemed, next: merged }, session: merged };
-        }),
-      ));
-    } catch (err) {
-      if (signsOut(err) && req.session !== undefined) delete req.session.oidc;
-      throw err;
-    }
+    const { tokens, next } = await this.#settle(
+      req,
+      this.#locked(req, loaded, async (latest, record) => {
+        const redeemed = await this.#redeem(req, record, latest, options);
+        const merged = mergeRefreshed(latest, redeemed, nowSeconds(), false);
+        return { result: { tokens: redeemed, next: merged }, session: merged };
+      }),
+    );
     adopt(req, next);
     log('reduced-scope access token issued');
-    return {
-      access_token: tokens.accessToken,
-      token_type: tokens.tokenType,
-      ...(tokens.expiresAt === undefined ? {} : { expires_at: tokens.expiresAt }),
-      ...(tokens.scope === undefined ? {} : { scope: tokens.scope }),
-    };
+    return accessTokenData(tokens.accessToken, tokens.tokenType, tokens.expiresAt, tokens.scope);
   }
 
   /**
@@ -430,6 +394,16 @@ export class Refresher {
         });
       }
       throw e;
+    }
+  }
+
+  /** Waits for `work` within the request's deadline; a failure that signs the session out also empties the request's copy. */
+  async #settle<T>(req: Request, work: Promise<T>): Promise<T> {
+    try {
+      return await this.#withinDeadline(req, work);
+    } catch (err) {
+      if (signsOut(err) && req.session !== undefined) delete req.session.oidc;
+      throw err;
     }
   }
 
@@ -535,23 +509,18 @@ function sameUserAs(idToken: string): SessionBoundValidation {
   return validation;
 }
 
+/** What a caller gets: the token and its type, with its expiry and scope when known. */
+function accessTokenData(accessToken: string, tokenType: string, expiresAt: number | undefined, scope: string | undefined): AccessTokenData {
+  return { access_token: accessToken, token_type: tokenType, ...(expiresAt === undefined ? {} : { expires_at: expiresAt }), ...(scope === undefined ? {} : { scope }) };
+}
+
 function apiTokenData(token: ApiToken): AccessTokenData {
-  return {
-    access_token: token.access_token,
-    token_type: token.token_type,
-    ...(token.expires_at === undefined ? {} : { expires_at: token.expires_at }),
-    ...(token.scope === undefined ? {} : { scope: token.scope }),
-  };
+  return accessTokenData(token.access_token, token.token_type, token.expires_at, token.scope);
 }
 
 function tokenOf(data: OidcSession): AccessTokenData {
   if (data.access_token === undefined) {
     throw new OidcError('ERR_REFRESH_UNAVAILABLE', 'the session holds no access token', { status: 401 });
   }
-  return {
-    access_token: data.access_token,
-    token_type: data.token_type ?? 'Bearer',
-    ...(data.expires_at === undefined ? {} : { expires_at: data.expires_at }),
-    ...(data.scope === undefined ? {} : { scope: data.scope }),
-  };
+  return accessTokenData(data.access_token, data.token_type ?? 'Bearer', data.expires_at, data.scope);
 }

@@ -2,6 +2,7 @@ import * as oidc from 'openid-client';
 import { debug } from '../../debug.js';
 import { OidcError } from '../../errors.js';
 import type { ClientCore } from '../core.js';
+import { refusalStatus } from '../errors.js';
 import { failure } from '../grant.js';
 import { cleanExtra, defined, requireString, type RequestOptions } from '../requests.js';
 import type { MfaChallengeRequest, MfaChallengeResponse } from './requests.js';
@@ -35,9 +36,8 @@ export async function mfaChallenge(core: ClientCore, body: MfaChallengeRequest, 
     headers.forEach((value, name) => {
       sent[name] = value;
     });
-    // The configuration's fetch carries the caller's headers and signal, and the timeout.
-    const send = config[oidc.customFetch];
-    if (send === undefined) throw new OidcError('ERR_CONFIG_INVALID', 'mfa challenge: no fetch configured', { status: 500 });
+    // The configuration's fetch (configuration() always sets one) carries the caller's headers and signal, and the timeout.
+    const send = config[oidc.customFetch]!;
     const response = await send(url, { method: 'POST', headers: sent, body: params, redirect: 'manual' } as never);
     status = response.status;
     const text = await response.text();
@@ -50,7 +50,7 @@ export async function mfaChallenge(core: ClientCore, body: MfaChallengeRequest, 
     const error = OidcError.errorCode(fields.error);
     const description = OidcError.describe(fields.error_description);
     throw new OidcError('ERR_OP_ERROR', `mfa challenge: the OP answered ${error === undefined ? `with status ${status}` : `"${error}"`}`, {
-      status: status >= 500 ? 502 : status === 401 || status === 403 ? status : 400,
+      status: refusalStatus(status),
       ...(error === undefined ? {} : { error }),
       ...(description === undefined ? {} : { errorDescription: description }),
     });
