@@ -24,3 +24,15 @@ export function hidePrinting<T extends object>(target: T, name: string, summary:
 
 /** What is printed in place of a secret value. */
 export const REDACTED = '[redacted]';
+
+/**
+ * `hidePrinting` with every field of `target` printed as it is but `secretFields`, printed as
+ * `[redacted]`; the fields stay readable in code.
+ */
+export function hideFields<T extends object>(target: T, name: string, secretFields: readonly (keyof T)[]): T {
+  return hidePrinting(target, name, () => {
+    const out: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(target)) out[key] = secretFields.includes(key as keyof T) ? REDACTED : value;
+    return out;
+  });
+}

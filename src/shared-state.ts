@@ -10,6 +10,7 @@
  */
 import session from 'express-session';
 import type { Store } from 'express-session';
+import { hideConfigSecrets } from './config/index.js';
 import type { Config } from './config/types.js';
 import { OidcError } from './errors.js';
 import { RedisRefreshLock } from './refresh/redis-lock.js';
@@ -82,9 +83,6 @@ export function withSharedState(config: Config, warn: (message: string) => void 
   }
 
   if (refreshLock === config.refreshLock && (bcl === false || index === bcl.index)) return config;
-  return Object.freeze({
-    ...config,
-    refreshLock,
-    backchannelLogout: bcl === false ? false : Object.freeze({ ...bcl, index }),
-  });
+  const derived: Config = { ...config, refreshLock, backchannelLogout: bcl === false ? false : Object.freeze({ ...bcl, index }) };
+  return Object.freeze(hideConfigSecrets(derived));
 }

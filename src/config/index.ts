@@ -76,9 +76,15 @@ export function getConfig(options: AuthOptions = {}, env: NodeJS.ProcessEnv = pr
   crossCheck(resolved);
   const config = normalize(resolved);
   hostPrefixDefaults(input, config);
-  // Printing the config (a debug line, a logger) shows no secret.
-  hidePrinting(config, 'Config', () => ({ ...config, secret: REDACTED, ...(config.clientSecret === undefined ? {} : { clientSecret: REDACTED }) }));
-  return deepFreeze(config) as unknown as Config;
+  return deepFreeze(hideConfigSecrets(config)) as unknown as Config;
+}
+
+/**
+ * Printing the config (a debug line, a logger) shows no secret. The hooks are not copied with
+ * the object: a config made from another (`{ ...config }`) needs this again.
+ */
+export function hideConfigSecrets<T extends { secret?: unknown; clientSecret?: unknown }>(config: T): T {
+  return hidePrinting(config, 'Config', () => ({ ...config, secret: REDACTED, ...(config.clientSecret === undefined ? {} : { clientSecret: REDACTED }) }));
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

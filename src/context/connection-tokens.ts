@@ -1,7 +1,7 @@
 import type { Request } from 'express';
 import type { SessionData } from 'express-session';
 import { checkFields, invalid } from '../client/token-exchange/index.js';
-import { redacted } from '../client/token-exchange/redact.js';
+import { hideFields } from '../printing.js';
 import { debug } from '../debug.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -150,7 +150,7 @@ function handOut(entry: CachedConnectionToken, connection: string): ConnectionAc
 }
 
 function handOutOf(token: string, tokenType: string, expiresAt: number | undefined, scope: string | undefined, connection: string): ConnectionAccessToken {
-  return redacted(
+  return hideFields(
     {
       token,
       tokenType,
@@ -158,6 +158,7 @@ function handOutOf(token: string, tokenType: string, expiresAt: number | undefin
       ...(scope === undefined ? {} : { scope }),
       connection,
     },
+    'ConnectionAccessToken',
     ['token'],
   );
 }

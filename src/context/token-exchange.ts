@@ -2,7 +2,7 @@ import type { Request } from 'express';
 import { decodeJwt } from 'jose';
 import { ID_TOKEN_TYPE, checkFields, checkToken, invalid, misuse } from '../client/token-exchange/index.js';
 import type { CustomTokenExchangeRequest, ExchangeParamValue, TokenExchangeResult } from '../client/token-exchange/index.js';
-import { redacted } from '../client/token-exchange/redact.js';
+import { hideFields } from '../printing.js';
 import { isLoopbackHttp } from '../client/http.js';
 import { OidcError } from '../errors.js';
 import type { Runtime } from '../runtime.js';
@@ -132,7 +132,7 @@ export async function requestSessionTransferToken(ctx: ExchangeContext, options:
       error: 'invalid_token_response',
     });
   }
-  return redacted(
+  return hideFields(
     {
       sessionTransferToken: result.accessToken,
       issuedTokenType: result.issuedTokenType,
@@ -140,6 +140,7 @@ export async function requestSessionTransferToken(ctx: ExchangeContext, options:
       ...(result.expiresIn === undefined ? {} : { expiresIn: result.expiresIn }),
       ...(result.scope === undefined ? {} : { scope: result.scope }),
     },
+    'SessionTransferTokenResult',
     ['sessionTransferToken'],
   );
 }

@@ -3,6 +3,7 @@
  * for bob, who has an authenticator app (TOTP), an SMS factor and a recovery code; each grant
  * finishes the login, and its ID token is validated like every other.
  */
+import { inspect } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from '@jest/globals';
 
 import { AuthClient, MfaRequiredError, OidcError } from '../../src/index.js';
@@ -131,7 +132,7 @@ describe('loginWithOob', () => {
 });
 
 describe('loginWithRecoveryCode', () => {
-  test('a recovery code finishes the login and the new recovery code comes back; the old one is spent', async () => {
+  test('a recovery code finishes the login and the new recovery code comes back, printed as [redacted]; the old one is spent', async () => {
     const first = await client.loginWithRecoveryCode({ mfaToken: await mfaToken(), recoveryCode: USERS.bob.recoveryCode });
     expect(first.idTokenClaims?.amr).toEqual(['pwd', 'recovery-code', 'mfa']);
     expect(first.recoveryCode).toMatch(/^[0-9A-F]{26}$/);
@@ -140,5 +141,14 @@ describe('loginWithRecoveryCode', () => {
     expect(spent.error).toBe('invalid_grant');
     const next = await client.loginWithRecoveryCode({ mfaToken: await mfaToken(), recoveryCode: first.recoveryCode as string });
     expect(next.recoveryCode).not.toBe(first.recoveryCode);
+
+    // The result prints neither its tokens nor the new recovery code.
+    const result = next;
+    const secrets = [result.accessToken, result.idToken, result.refreshToken, result.recoveryCode].filter((value): value is string => typeof value === 'string');
+    expect(secrets.length).toBeGreaterThanOrEqual(3);
+    for (const printed of [inspect(result, { depth: Infinity }), JSON.stringify(result)]) {
+      for (const secret of secrets) expect(printed).not.toContain(secret);
+      expect(printed).toContain('[redacted]');
+    }
   });
 });

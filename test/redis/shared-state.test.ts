@@ -3,6 +3,7 @@
  * connect-redis store on node-redis gives Redis ones (an explicit option
  * wins); any other shared store warns once, naming the options to set.
  */
+import { inspect } from 'node:util';
 import { RedisStore } from 'connect-redis';
 import session from 'express-session';
 import memorystore from 'memorystore';
@@ -105,4 +106,15 @@ test('auth.Store is express-session\'s Store, so store factories written for exp
   expect(auth.Store).toBe(session.Store);
   const Factory = memorystore(auth as never);
   expect(new Factory({})).toBeInstanceOf(session.Store);
+});
+
+test('a config given the Redis lock and index still prints no secret', () => {
+  const { config } = shared({ session: { store: new RedisStore({ client }) }, backchannelLogout: true });
+  expect(config.refreshLock).toBeInstanceOf(RedisRefreshLock);
+  for (const printed of [inspect(config, { depth: 4 }), JSON.stringify(config)]) {
+    expect(printed).not.toContain(VALID.secret);
+    expect(printed).not.toContain(`'${VALID.clientSecret}'`);
+    expect(printed).not.toContain(`"${VALID.clientSecret}"`);
+    expect(printed).toContain('[redacted]');
+  }
 });

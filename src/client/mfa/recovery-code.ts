@@ -2,6 +2,7 @@ import type { ClientCore } from '../core.js';
 import { grant } from '../grant.js';
 import type { IdTokenValidationOptions } from '../id-token.js';
 import { cleanExtra, requireString, type RequestOptions } from '../requests.js';
+import { hideFields } from '../../printing.js';
 import type { TokenSet } from '../token-set.js';
 import type { LoginWithRecoveryCodeRequest } from './requests.js';
 
@@ -32,5 +33,6 @@ export async function loginWithRecoveryCode(
       if (typeof response.recovery_code === 'string') recoveryCode = response.recovery_code;
     },
   );
-  return recoveryCode === undefined ? tokens : { ...tokens, recoveryCode };
+  // A copy loses the token set's printing hooks: its tokens and the new code are hidden again.
+  return recoveryCode === undefined ? tokens : hideFields({ ...tokens, recoveryCode }, 'TokenSet', ['accessToken', 'idToken', 'refreshToken', 'recoveryCode']);
 }

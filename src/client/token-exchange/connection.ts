@@ -2,7 +2,7 @@ import type { ClientCore } from '../core.js';
 import { defined, type RequestOptions } from '../requests.js';
 import { exchange } from './exchange.js';
 import { REFRESH_TOKEN_TYPE, checkFields, checkOptional, checkToken, invalid } from './params.js';
-import { redacted } from './redact.js';
+import { hideFields } from '../../printing.js';
 import type { AccessTokenForConnectionRequest, ConnectionTokenSet } from './requests.js';
 
 /** Auth0 Token Vault's grant: a connected provider's access token for the user's refresh token. */
@@ -32,5 +32,5 @@ export async function getAccessTokenForConnection(
     login_hint: body.loginHint,
   });
   const tokens = await exchange(core, FEDERATED_CONNECTION_GRANT, params, body, undefined, request, 'ERR_CONNECTION_TOKEN_FAILED');
-  return redacted({ ...tokens, connection: body.connection }, ['accessToken', 'idToken', 'refreshToken']);
+  return hideFields({ ...tokens, connection: body.connection }, 'ConnectionTokenSet', ['accessToken', 'idToken', 'refreshToken']);
 }

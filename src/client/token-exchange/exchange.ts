@@ -4,7 +4,7 @@ import { finish, sendGrant } from '../grant.js';
 import type { IdTokenValidationOptions } from '../id-token.js';
 import type { RequestOptions } from '../requests.js';
 import { actClaim } from './params.js';
-import { redacted } from './redact.js';
+import { hideFields } from '../../printing.js';
 import type { ExchangeClient, TokenExchangeResult } from './requests.js';
 
 /**
@@ -43,5 +43,5 @@ export async function exchange(
   }
   const act = actClaim(result.idTokenClaims, result.accessToken);
   if (act !== undefined) result.act = act;
-  return redacted(result, ['accessToken', 'idToken', 'refreshToken']);
+  return hideFields(result, 'TokenExchangeResult', ['accessToken', 'idToken', 'refreshToken']);
 }
