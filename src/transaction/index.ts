@@ -103,7 +103,7 @@ export class TransactionCookies {
     if (bytes > MAX_TRANSACTION_COOKIE_BYTES) {
       throw new OidcError('ERR_CONFIG_INVALID', `the login state (getLoginState) does not fit in a transaction cookie (${MAX_TRANSACTION_COOKIE_BYTES} bytes at most)`, { status: 500 });
     }
-    const open = this.#open(req);
+    const open = this.#open(parseCookies(req));
     let total = open.reduce((sum, t) => sum + t.bytes, 0) + bytes;
     let kept = open.length + 1;
     for (const stale of open) {
@@ -118,14 +118,17 @@ export class TransactionCookies {
   /**
    * The way out of a cookie bomb: when the browser's transaction cookies
    * together exceed TRANSACTION_BUDGET_BYTES, the oldest are cleared until
-   * they fit. Costs one length check on requests with a small Cookie header.
+   * they fit. Costs one length check on requests with a small Cookie header,
+   * and no signature check unless the transaction cookies are over budget.
    */
   prune(req: IncomingMessage, res: ServerResponse): void {
     const header = req.headers.cookie;
     if (header === undefined || header.length <= TRANSACTION_BUDGET_BYTES) return;
-    const open = this.#open(req);
-    let total = open.reduce((sum, t) => sum + t.bytes, 0);
-    for (const stale of open) {
+    const cookies = parseCookies(req);
+    let total = 0;
+    for (const [name, raw] of cookies) if (name.startsWith(this.#prefix)) total += cookieBytes(name, raw);
+    if (total <= TRANSACTION_BUDGET_BYTES) return;
+    for (const stale of this.#open(cookies)) {
       if (total <= TRANSACTION_BUDGET_BYTES) break;
       log('transaction cookies over budget: clearing the oldest');
       clearCookie(res, stale.name, this.#attrs);
@@ -185,10 +188,10 @@ export class TransactionCookies {
     return undefined;
   }
 
-  /** Open transactions of this browser (forged or expired ones first), oldest first. */
-  #open(req: IncomingMessage): OpenTransaction[] {
+  /** Open transactions among the browser's cookies (forged or expired ones first), oldest first. */
+  #open(cookies: Map<string, string>): OpenTransaction[] {
     const open: OpenTransaction[] = [];
-    for (const [name, raw] of parseCookies(req)) {
+    for (const [name, raw] of cookies) {
       if (!name.startsWith(this.#prefix)) continue;
       open.push({ name, bytes: cookieBytes(name, raw), createdAt: this.#verify(raw)?.createdAt ?? 0 });
     }
