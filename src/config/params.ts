@@ -29,3 +29,9 @@ export function paramStrings(value: unknown, what: string): Record<string, strin
   }
   return out;
 }
+
+/** `value` when it is a non-empty string; else `ERR_CONFIG_INVALID` (500) naming `what`. */
+export function nonEmptyString(value: unknown, what: string): string {
+  if (typeof value !== 'string' || value.trim() === '') throw new OidcError('ERR_CONFIG_INVALID', `${what} must be a non-empty string`, { status: 500 });
+  return value;
+}

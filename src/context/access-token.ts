@@ -1,5 +1,5 @@
 import { inspect } from 'node:util';
-import { paramStrings } from '../config/params.js';
+import { nonEmptyString, paramStrings } from '../config/params.js';
 import { OidcError } from '../errors.js';
 import type { AccessTokenData, RefreshOptions } from '../refresh/index.js';
 import { nowSeconds } from '../session/data.js';
@@ -88,9 +88,6 @@ function refreshOptions(params: RefreshParams | undefined): Omit<RefreshOptions,
   for (const key of Object.keys(params)) if (!REFRESH_PARAMS.has(key)) throw invalid(`unknown option "${key}" (known: tokenEndpointParams, scope)`);
   const out: Omit<RefreshOptions, 'force'> = {};
   if (params.tokenEndpointParams !== undefined) out.tokenEndpointParams = paramStrings(params.tokenEndpointParams, 'accessToken.refresh: "tokenEndpointParams"');
-  if (params.scope !== undefined) {
-    if (typeof params.scope !== 'string' || params.scope.trim() === '') throw invalid('"scope" must be a non-empty string');
-    out.scope = params.scope;
-  }
+  if (params.scope !== undefined) out.scope = nonEmptyString(params.scope, 'accessToken.refresh: "scope"');
   return out;
 }

@@ -4,7 +4,7 @@ import type { AuthClient } from '../client/auth-client.js';
 import type { ClientCredentialsRequest } from '../client/client-credentials.js';
 import type { TokenSet } from '../client/token-set.js';
 import type { ProtectedResourceInit } from '../dpop/protected-resource.js';
-import { paramStrings } from '../config/params.js';
+import { nonEmptyString, paramStrings } from '../config/params.js';
 import { OidcError } from '../errors.js';
 import type { RefreshOptions } from '../refresh/index.js';
 import { RUNTIME, type Runtime } from '../runtime.js';
@@ -279,18 +279,8 @@ export class RequestContext {
 function accessTokenOptions(options: GetAccessTokenOptions): RefreshOptions {
   const out: RefreshOptions = {};
   if (options === null || typeof options !== 'object') return out;
-  if (options.audience !== undefined) {
-    if (typeof options.audience !== 'string' || options.audience.trim() === '') {
-      throw new OidcError('ERR_CONFIG_INVALID', 'getAccessToken: "audience" must be a non-empty string', { status: 500 });
-    }
-    out.audience = options.audience;
-  }
-  if (options.scope !== undefined) {
-    if (typeof options.scope !== 'string' || options.scope.trim() === '') {
-      throw new OidcError('ERR_CONFIG_INVALID', 'getAccessToken: "scope" must be a non-empty string', { status: 500 });
-    }
-    out.scope = options.scope;
-  }
+  if (options.audience !== undefined) out.audience = nonEmptyString(options.audience, 'getAccessToken: "audience"');
+  if (options.scope !== undefined) out.scope = nonEmptyString(options.scope, 'getAccessToken: "scope"');
   if (options.tokenEndpointParams !== undefined) {
     out.tokenEndpointParams = paramStrings(options.tokenEndpointParams, 'getAccessToken: "tokenEndpointParams"');
   }
